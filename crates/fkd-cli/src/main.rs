@@ -1,0 +1,5 @@
+//! `fkd-cli`: train facial keypoint detectors and write Kaggle submissions.
+
+fn main() {
+    println!("fkd-cli");
+}

@@ -1,0 +1,53 @@
+//! Atomic file writes: a temporary file in the target's directory, synced, then renamed
+//! over the target, so readers see the old content or the new, never a partial file.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{DataError, Result};
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically_with(path, |file| file.write_all(bytes))
+}
+
+/// Creates `path` atomically from what `write` puts into the temporary file.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file =
+        tempfile::NamedTempFile::new_in(directory).map_err(|error| DataError::io(path, error))?;
+    write(file.as_file_mut()).map_err(|error| DataError::io(path, error))?;
+    file.as_file()
+        .sync_all()
+        .map_err(|error| DataError::io(path, error))?;
+    file.persist(path)
+        .map_err(|error| DataError::io(path, error.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_write_keeps_old_content() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("out.csv");
+        write_atomically(&path, b"old").unwrap();
+
+        let result = write_atomically_with(&path, |file| {
+            file.write_all(b"partial")?;
+            Err(std::io::Error::other("disk full"))
+        });
+
+        assert!(result.unwrap_err().to_string().contains("disk full"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
+    }
+}

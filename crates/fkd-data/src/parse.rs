@@ -1,0 +1,408 @@
+//! Parsers for Kaggle's `training.csv` and `test.csv`, with validation that names the
+//! file, line, column and value of every problem.
+//!
+//! The Image column (9216 space-separated integers) is parsed straight from the CSV
+//! reader's byte buffer into the image buffer, without a `String` per value.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use csv::{ByteRecord, ReaderBuilder, Terminator};
+
+use crate::error::{DataError, Location, Result};
+use crate::faces::{Keypoints, TestSet, TrainingSet, snap_coordinate};
+use crate::keypoints::{COORDINATE_NAMES, IMAGE_PIXELS, IMAGE_SIDE, NUM_COORDS};
+
+/// Largest valid coordinate value: a keypoint lies in [0, 96].
+pub const MAX_COORDINATE: f32 = IMAGE_SIDE as f32;
+
+const READ_BUFFER_BYTES: usize = 1 << 20;
+
+/// Parses `training.csv` at `path` (no cache; see [`crate::load_training`]).
+pub fn read_training_csv(path: &Path) -> Result<TrainingSet> {
+    let file = File::open(path).map_err(|error| DataError::io(path, error))?;
+    parse_training_csv(BufReader::with_capacity(READ_BUFFER_BYTES, file), path)
+}
+
+/// Parses `test.csv` at `path` (no cache; see [`crate::load_test`]).
+pub fn read_test_csv(path: &Path) -> Result<TestSet> {
+    let file = File::open(path).map_err(|error| DataError::io(path, error))?;
+    parse_test_csv(BufReader::with_capacity(READ_BUFFER_BYTES, file), path)
+}
+
+/// Parses training CSV text from `reader`; `path` is only used in error messages.
+///
+/// The header must contain the 30 coordinate columns and `Image`, in any order and
+/// nothing else. Empty coordinate fields are missing values.
+pub fn parse_training_csv(reader: impl Read, path: &Path) -> Result<TrainingSet> {
+    let mut records = CsvRecords::new(reader, path)?;
+
+    let mut expected: Vec<&str> = COORDINATE_NAMES.to_vec();
+    expected.push("Image");
+    let columns = records.match_header(&expected)?;
+    let image_column = columns[NUM_COORDS];
+
+    let mut set = TrainingSet::default();
+    while let Some(Row {
+        record,
+        line,
+        is_last,
+    }) = records.next_record()?
+    {
+        let location = Location::line(path, line);
+
+        let mut values = [None; NUM_COORDS];
+        for (coordinate, &column) in columns[..NUM_COORDS].iter().enumerate() {
+            let field = &record[column];
+            let column_location = location.clone().column(COORDINATE_NAMES[coordinate]);
+            values[coordinate] = parse_coordinate(field, column_location)?;
+        }
+
+        let start = set.images.len();
+        set.images.resize(start + IMAGE_PIXELS, 0);
+        parse_image(
+            &record[image_column],
+            &mut set.images[start..],
+            location.column("Image"),
+            is_last,
+        )?;
+        set.keypoints.push(Keypoints(values));
+    }
+
+    Ok(set)
+}
+
+/// Parses test CSV text (`ImageId,Image`) from `reader`; `path` is only used in error
+/// messages. ImageIds must be positive and unique.
+pub fn parse_test_csv(reader: impl Read, path: &Path) -> Result<TestSet> {
+    let mut records = CsvRecords::new(reader, path)?;
+    let columns = records.match_header(&["ImageId", "Image"])?;
+
+    let mut set = TestSet::default();
+    let mut first_line_of_id = std::collections::HashMap::new();
+    while let Some(Row {
+        record,
+        line,
+        is_last,
+    }) = records.next_record()?
+    {
+        let location = Location::line(path, line);
+
+        let image_id = parse_positive_id(&record[columns[0]], location.clone().column("ImageId"))?;
+        if let Some(first_line) = first_line_of_id.insert(image_id, line) {
+            return Err(DataError::invalid(
+                location.column("ImageId"),
+                format!("duplicate ImageId {image_id}, already on line {first_line}"),
+            ));
+        }
+
+        let start = set.images.len();
+        set.images.resize(start + IMAGE_PIXELS, 0);
+        parse_image(
+            &record[columns[1]],
+            &mut set.images[start..],
+            location.column("Image"),
+            is_last,
+        )?;
+        set.image_ids.push(image_id);
+    }
+
+    Ok(set)
+}
+
+/// One data row of a CSV file.
+pub(crate) struct Row<'r> {
+    pub(crate) record: &'r ByteRecord,
+    /// 1-based line number where the row starts.
+    pub(crate) line: u64,
+    /// Whether this is the file's last row.
+    pub(crate) is_last: bool,
+}
+
+/// A CSV reader that tracks line numbers and checks field counts against the header.
+pub(crate) struct CsvRecords<'p, R: Read> {
+    reader: csv::Reader<R>,
+    path: &'p Path,
+    record: ByteRecord,
+    next: ByteRecord,
+    has_next: bool,
+    header_len: usize,
+    /// Lengths accepted besides the header's own (a lookup row may omit Location).
+    extra_len: Option<usize>,
+}
+
+impl<'p, R: Read> CsvRecords<'p, R> {
+    /// Opens a CSV stream and reads its header. An empty file is an error.
+    pub(crate) fn new(reader: R, path: &'p Path) -> Result<Self> {
+        let reader = ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .terminator(Terminator::CRLF)
+            .buffer_capacity(READ_BUFFER_BYTES)
+            .from_reader(reader);
+        let mut records = Self {
+            reader,
+            path,
+            record: ByteRecord::new(),
+            next: ByteRecord::new(),
+            has_next: false,
+            header_len: 0,
+            extra_len: None,
+        };
+        records.advance()?;
+        if !records.has_next {
+            return Err(DataError::invalid(
+                Location::file(path),
+                "the file is empty, expected a CSV header line",
+            ));
+        }
+        Ok(records)
+    }
+
+    /// Checks the header against `expected` column names (any order, all required, no
+    /// others) and returns, for each expected name, its position in the file.
+    pub(crate) fn match_header(&mut self, expected: &[&str]) -> Result<Vec<usize>> {
+        self.match_header_with_optional(expected, &[])
+    }
+
+    /// Like [`Self::match_header`], but the `optional` columns may be absent; their
+    /// positions come after the required ones, `usize::MAX` when absent.
+    pub(crate) fn match_header_with_optional(
+        &mut self,
+        expected: &[&str],
+        optional: &[&str],
+    ) -> Result<Vec<usize>> {
+        std::mem::swap(&mut self.record, &mut self.next);
+        self.advance()?;
+        let location = Location::line(self.path, 1);
+
+        let header: Vec<String> = self
+            .record
+            .iter()
+            .map(|field| {
+                String::from_utf8_lossy(field)
+                    .trim_start_matches('\u{feff}')
+                    .to_string()
+            })
+            .collect();
+
+        let mut positions = Vec::with_capacity(expected.len() + optional.len());
+        for name in expected.iter().chain(optional) {
+            let found: Vec<usize> = (0..header.len()).filter(|&i| header[i] == *name).collect();
+            match found.as_slice() {
+                [position] => positions.push(*position),
+                [] if optional.contains(name) => positions.push(usize::MAX),
+                [] => {
+                    return Err(DataError::invalid(
+                        location,
+                        format!(
+                            "header is missing column '{name}', expected the columns {}",
+                            expected.join(",")
+                        ),
+                    ));
+                }
+                _ => {
+                    return Err(DataError::invalid(
+                        location,
+                        format!("header names column '{name}' {} times", found.len()),
+                    ));
+                }
+            }
+        }
+
+        if let Some(unknown) = header
+            .iter()
+            .find(|name| !expected.contains(&name.as_str()) && !optional.contains(&name.as_str()))
+        {
+            return Err(DataError::invalid(
+                location,
+                format!(
+                    "header has unknown column '{unknown}', expected the columns {}",
+                    expected.join(",")
+                ),
+            ));
+        }
+
+        self.header_len = header.len();
+        Ok(positions)
+    }
+
+    /// Also accepts rows of `len` fields (for a column that rows may omit at the end).
+    pub(crate) fn accept_row_length(&mut self, len: usize) {
+        self.extra_len = Some(len);
+    }
+
+    /// Returns the next record and its 1-based line number, or `None` at the end.
+    pub(crate) fn next_record(&mut self) -> Result<Option<Row<'_>>> {
+        if !self.has_next {
+            return Ok(None);
+        }
+        std::mem::swap(&mut self.record, &mut self.next);
+        self.advance()?;
+
+        let line = record_line(&self.record);
+        let len = self.record.len();
+        if len != self.header_len && Some(len) != self.extra_len {
+            let mut message = format!("row has {len} fields, expected {}", self.header_len);
+            if !self.has_next {
+                message.push_str("; the last line looks truncated");
+            }
+            return Err(DataError::invalid(Location::line(self.path, line), message));
+        }
+        Ok(Some(Row {
+            record: &self.record,
+            line,
+            is_last: !self.has_next,
+        }))
+    }
+
+    /// Reads one record ahead so the last record can be recognized, skipping blank
+    /// lines.
+    fn advance(&mut self) -> Result<()> {
+        loop {
+            self.has_next = self
+                .reader
+                .read_byte_record(&mut self.next)
+                .map_err(|error| {
+                    let line = error
+                        .position()
+                        .map(|position| position.line())
+                        .unwrap_or(0);
+                    DataError::invalid(
+                        Location::line(self.path, line),
+                        format!("invalid CSV: {error}"),
+                    )
+                })?;
+            let blank = self.next.len() == 1 && self.next[0].is_empty();
+            if !self.has_next || !blank {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn record_line(record: &ByteRecord) -> u64 {
+    record
+        .position()
+        .map(|position| position.line())
+        .unwrap_or(0)
+}
+
+/// Parses one coordinate field: empty is missing, otherwise a finite number in [0, 96],
+/// snapped to the coordinate grid.
+fn parse_coordinate(field: &[u8], location: Location) -> Result<Option<f32>> {
+    let text = field_text(field, &location)?.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+
+    let value: f32 = text
+        .parse()
+        .map_err(|_| DataError::invalid(location.clone(), format!("'{text}' is not a number")))?;
+    if !value.is_finite() || !(0.0..=MAX_COORDINATE).contains(&value) {
+        return Err(DataError::invalid(
+            location,
+            format!("coordinate {text} is outside [0, {MAX_COORDINATE}]"),
+        ));
+    }
+    Ok(Some(snap_coordinate(value)))
+}
+
+/// Parses a positive integer id such as ImageId or RowId.
+pub(crate) fn parse_positive_id(field: &[u8], location: Location) -> Result<u32> {
+    let text = field_text(field, &location)?.trim();
+    match text.parse::<u32>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(DataError::invalid(
+            location,
+            format!("'{text}' is not a positive integer id"),
+        )),
+    }
+}
+
+pub(crate) fn field_text<'a>(field: &'a [u8], location: &Location) -> Result<&'a str> {
+    std::str::from_utf8(field)
+        .map_err(|_| DataError::invalid(location.clone(), "field is not valid UTF-8"))
+}
+
+/// Parses the Image field, 9216 integers in 0..=255 separated by spaces, into `pixels`.
+fn parse_image(
+    field: &[u8],
+    pixels: &mut [u8],
+    location: Location,
+    is_last_line: bool,
+) -> Result<()> {
+    let mut count = 0usize;
+    let mut value: u32 = 0;
+    let mut digits = 0usize;
+    let mut token_start = 0usize;
+
+    for (position, &byte) in field.iter().enumerate() {
+        match byte {
+            b'0'..=b'9' => {
+                if digits == 0 {
+                    token_start = position;
+                }
+                value = value * 10 + u32::from(byte - b'0');
+                digits += 1;
+                if value > 255 {
+                    let token = token_at(field, token_start);
+                    return Err(DataError::invalid(
+                        location,
+                        format!(
+                            "value {} is '{token}', expected an integer in 0..=255",
+                            count + 1
+                        ),
+                    ));
+                }
+            }
+            b' ' | b'\t' => {
+                if digits > 0 {
+                    if count < IMAGE_PIXELS {
+                        pixels[count] = value as u8;
+                    }
+                    count += 1;
+                    value = 0;
+                    digits = 0;
+                }
+            }
+            _ => {
+                let start = if digits > 0 { token_start } else { position };
+                let token = token_at(field, start);
+                return Err(DataError::invalid(
+                    location,
+                    format!(
+                        "value {} is '{token}', expected an integer in 0..=255",
+                        count + 1
+                    ),
+                ));
+            }
+        }
+    }
+    if digits > 0 {
+        if count < IMAGE_PIXELS {
+            pixels[count] = value as u8;
+        }
+        count += 1;
+    }
+
+    if count != IMAGE_PIXELS {
+        let mut message = format!("has {count} values, expected {IMAGE_PIXELS} (96x96)");
+        if is_last_line && count < IMAGE_PIXELS {
+            message.push_str("; the last line looks truncated");
+        }
+        return Err(DataError::invalid(location, message));
+    }
+    Ok(())
+}
+
+/// Returns the whitespace-delimited token starting at `start`, for error messages.
+fn token_at(field: &[u8], start: usize) -> String {
+    let end = field[start..]
+        .iter()
+        .position(|byte| *byte == b' ' || *byte == b'\t')
+        .map_or(field.len(), |offset| start + offset);
+    let end = end.min(start + 32);
+    String::from_utf8_lossy(&field[start..end]).into_owned()
+}

@@ -1,0 +1,1 @@
+//! The experiment runner: training loop, events, early stopping, checkpoints and run directories.

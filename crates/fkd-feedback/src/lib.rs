@@ -1,0 +1,1 @@
+//! Feedbacks: keypoint MSE against the mean baseline, and the Kaggle submission writer.

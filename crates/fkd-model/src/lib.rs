@@ -1,0 +1,1 @@
+//! The facial keypoints network: MultiSoftMax output, configurable CNN, masked KL loss, max-norm constraint and expectation decoding.

@@ -1,0 +1,5 @@
+//! `cargo xtask`: set-up tasks for fkd.
+
+fn main() {
+    println!("xtask");
+}
