@@ -406,3 +406,262 @@ fn token_at(field: &[u8], start: usize) -> String {
     let end = end.min(start + 32);
     String::from_utf8_lossy(&field[start..end]).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> String {
+        let mut columns: Vec<&str> = COORDINATE_NAMES.to_vec();
+        columns.push("Image");
+        columns.join(",")
+    }
+
+    fn pixels(count: usize) -> String {
+        (0..count)
+            .map(|i| (i % 256).to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// One training row with the given coordinate fields and image text.
+    fn row(coordinates: &[&str], image: &str) -> String {
+        let mut fields: Vec<String> = (0..NUM_COORDS)
+            .map(|i| {
+                coordinates
+                    .get(i)
+                    .map_or(String::new(), |value| value.to_string())
+            })
+            .collect();
+        fields.push(image.to_string());
+        fields.join(",")
+    }
+
+    fn parse_training(text: &str) -> Result<TrainingSet> {
+        parse_training_csv(text.as_bytes(), Path::new("training.csv"))
+    }
+
+    fn training_error(text: &str) -> String {
+        parse_training(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn training_parses_values_and_missing() {
+        let text = format!(
+            "{}\n{}\n{}\n",
+            header(),
+            row(&["66.5", "39", "", "0"], &pixels(IMAGE_PIXELS)),
+            row(&[], &pixels(IMAGE_PIXELS)),
+        );
+        let set = parse_training(&text).unwrap();
+
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.keypoints[0].0[0], Some(66.5));
+        assert_eq!(set.keypoints[0].0[1], Some(39.0));
+        assert_eq!(set.keypoints[0].0[2], None);
+        assert_eq!(set.keypoints[0].0[3], Some(0.0));
+        assert_eq!(set.keypoints[1], Keypoints::MISSING);
+        assert_eq!(set.image(0)[255], 255);
+        assert_eq!(set.image(1)[256], 0);
+        assert_eq!(
+            set.image(1)[IMAGE_PIXELS - 1],
+            ((IMAGE_PIXELS - 1) % 256) as u8
+        );
+    }
+
+    #[test]
+    fn training_accepts_crlf_and_no_final_newline() {
+        let text = format!(
+            "{}\r\n{}\r\n{}",
+            header(),
+            row(&["1.25"], &pixels(IMAGE_PIXELS)),
+            row(&["2"], &pixels(IMAGE_PIXELS)),
+        );
+        let set = parse_training(&text).unwrap();
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.keypoints[1].0[0], Some(2.0));
+        assert_eq!(
+            set.image(1)[IMAGE_PIXELS - 1],
+            ((IMAGE_PIXELS - 1) % 256) as u8
+        );
+    }
+
+    #[test]
+    fn training_maps_reordered_columns_by_name() {
+        let mut columns: Vec<&str> = COORDINATE_NAMES.to_vec();
+        columns.insert(0, "Image");
+        let mut fields = vec![pixels(IMAGE_PIXELS)];
+        fields.extend((0..NUM_COORDS).map(|i| {
+            if i == 29 {
+                "7.5".to_string()
+            } else {
+                String::new()
+            }
+        }));
+        let text = format!("{}\n{}\n", columns.join(","), fields.join(","));
+
+        let set = parse_training(&text).unwrap();
+        assert_eq!(set.keypoints[0].0[29], Some(7.5));
+        assert_eq!(set.keypoints[0].present_count(), 1);
+    }
+
+    #[test]
+    fn training_rejects_empty_file() {
+        assert_eq!(
+            training_error(""),
+            "training.csv: the file is empty, expected a CSV header line"
+        );
+    }
+
+    #[test]
+    fn training_rejects_wrong_header() {
+        let text = header().replace("nose_tip_x", "nose_x");
+        let error = training_error(&format!("{text}\n"));
+        assert!(
+            error.starts_with("training.csv line 1: header is missing column 'nose_tip_x'"),
+            "{error}"
+        );
+
+        let text = format!("{},Extra\n", header());
+        assert_eq!(
+            training_error(&text).split(", expected").next().unwrap(),
+            "training.csv line 1: header has unknown column 'Extra'"
+        );
+    }
+
+    #[test]
+    fn training_rejects_short_image() {
+        let text = format!("{}\n{}\n", header(), row(&[], &pixels(IMAGE_PIXELS - 1)));
+        let text = format!("{text}{}\n", row(&[], &pixels(IMAGE_PIXELS)));
+        assert_eq!(
+            training_error(&text),
+            "training.csv line 2, column Image: has 9215 values, expected 9216 (96x96)"
+        );
+    }
+
+    #[test]
+    fn training_rejects_long_image() {
+        let text = format!("{}\n{}\n", header(), row(&[], &pixels(IMAGE_PIXELS + 2)));
+        assert_eq!(
+            training_error(&text),
+            "training.csv line 2, column Image: has 9218 values, expected 9216 (96x96)"
+        );
+    }
+
+    #[test]
+    fn training_rejects_pixel_out_of_range() {
+        let image = pixels(IMAGE_PIXELS).replacen("16 ", "256 ", 1);
+        let text = format!("{}\n{}\n", header(), row(&[], &image));
+        assert_eq!(
+            training_error(&text),
+            "training.csv line 2, column Image: value 17 is '256', expected an integer in 0..=255"
+        );
+    }
+
+    #[test]
+    fn training_rejects_non_integer_pixels() {
+        for (bad, shown) in [("3.5", "3.5"), ("-4", "-4"), ("x9", "x9"), ("25x", "25x")] {
+            let image = pixels(IMAGE_PIXELS).replacen("3 ", &format!("{bad} "), 1);
+            let text = format!("{}\n{}\n", header(), row(&[], &image));
+            assert_eq!(
+                training_error(&text),
+                format!(
+                    "training.csv line 2, column Image: value 4 is '{shown}', expected an integer in 0..=255"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn training_rejects_bad_coordinates() {
+        let cases = [
+            ("abc", "'abc' is not a number"),
+            ("96.5", "coordinate 96.5 is outside [0, 96]"),
+            ("-0.5", "coordinate -0.5 is outside [0, 96]"),
+            ("NaN", "coordinate NaN is outside [0, 96]"),
+            ("inf", "coordinate inf is outside [0, 96]"),
+        ];
+        for (value, message) in cases {
+            let text = format!(
+                "{}\n{}\n{}\n",
+                header(),
+                row(&[], &pixels(IMAGE_PIXELS)),
+                row(&["1", "2", value], &pixels(IMAGE_PIXELS)),
+            );
+            assert_eq!(
+                training_error(&text),
+                format!("training.csv line 3, column right_eye_center_x: {message}")
+            );
+        }
+    }
+
+    #[test]
+    fn training_reports_truncated_last_line() {
+        let text = format!(
+            "{}\n{}\n{}",
+            header(),
+            row(&[], &pixels(IMAGE_PIXELS)),
+            row(&["1"], &pixels(IMAGE_PIXELS)),
+        );
+        let cut = &text[..text.len() - 20_000];
+        assert!(training_error(cut).ends_with("; the last line looks truncated"));
+
+        let cut = &text[..text.rfind('\n').unwrap() + 20];
+        assert_eq!(
+            training_error(cut),
+            "training.csv line 3: row has 19 fields, expected 31; the last line looks truncated"
+        );
+    }
+
+    #[test]
+    fn training_rejects_wrong_field_count() {
+        let text = format!("{}\n1,2,{}\n", header(), pixels(IMAGE_PIXELS));
+        assert_eq!(
+            training_error(&text),
+            "training.csv line 2: row has 3 fields, expected 31; the last line looks truncated"
+        );
+    }
+
+    fn test_error(text: &str) -> String {
+        parse_test_csv(text.as_bytes(), Path::new("test.csv"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn test_csv_parses_ids() {
+        let text = format!(
+            "ImageId,Image\r\n2,{}\r\n1,{}\r\n",
+            pixels(IMAGE_PIXELS),
+            pixels(IMAGE_PIXELS)
+        );
+        let set = parse_test_csv(text.as_bytes(), Path::new("test.csv")).unwrap();
+        assert_eq!(set.image_ids, vec![2, 1]);
+        assert_eq!(set.image(1)[300], 44);
+    }
+
+    #[test]
+    fn test_csv_rejects_duplicate_image_id() {
+        let text = format!(
+            "ImageId,Image\n1,{}\n2,{}\n1,{}\n",
+            pixels(IMAGE_PIXELS),
+            pixels(IMAGE_PIXELS),
+            pixels(IMAGE_PIXELS)
+        );
+        assert_eq!(
+            test_error(&text),
+            "test.csv line 4, column ImageId: duplicate ImageId 1, already on line 2"
+        );
+    }
+
+    #[test]
+    fn test_csv_rejects_non_positive_image_id() {
+        for id in ["0", "-3", "x", ""] {
+            let text = format!("ImageId,Image\n{id},{}\n", pixels(IMAGE_PIXELS));
+            assert_eq!(
+                test_error(&text),
+                format!("test.csv line 2, column ImageId: '{id}' is not a positive integer id")
+            );
+        }
+    }
+}
