@@ -243,3 +243,138 @@ fn write_cache(path: &Path, bytes: &[u8]) -> Result<()> {
         file.write_all(&checksum)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keypoints::COORDINATE_NAMES;
+
+    fn write_training_csv(path: &Path, rows: usize) {
+        let mut text = COORDINATE_NAMES.join(",");
+        text.push_str(",Image\n");
+        for row in 0..rows {
+            let mut fields = vec![String::new(); NUM_COORDS];
+            fields[0] = format!("{}.5", row + 10);
+            text.push_str(&fields.join(","));
+            text.push(',');
+            let image: Vec<String> = (0..IMAGE_PIXELS)
+                .map(|i| ((i + row) % 256).to_string())
+                .collect();
+            text.push_str(&image.join(" "));
+            text.push('\n');
+        }
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn cache_is_written_and_reused() {
+        let directory = tempfile::tempdir().unwrap();
+        let csv = directory.path().join("training.csv");
+        write_training_csv(&csv, 3);
+
+        let parsed = load_training(&csv).unwrap();
+        assert!(cache_path(&csv).exists());
+
+        // Make the CSV invalid (99.5 is out of range) without changing its size or
+        // modification time: a load that still succeeds must come from the cache.
+        let modified = fs::metadata(&csv).unwrap().modified().unwrap();
+        let text = fs::read_to_string(&csv)
+            .unwrap()
+            .replacen("10.5", "99.5", 1);
+        fs::write(&csv, text).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&csv)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+
+        let from_cache = load_training(&csv).unwrap();
+        assert_eq!(from_cache, parsed);
+        assert_eq!(from_cache.keypoints[0].0[0], Some(10.5));
+    }
+
+    #[test]
+    fn cache_is_rebuilt_when_csv_changes() {
+        let directory = tempfile::tempdir().unwrap();
+        let csv = directory.path().join("training.csv");
+        write_training_csv(&csv, 2);
+        assert_eq!(load_training(&csv).unwrap().len(), 2);
+
+        write_training_csv(&csv, 4);
+        assert_eq!(load_training(&csv).unwrap().len(), 4);
+        assert_eq!(load_training(&csv).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn corrupt_cache_is_rebuilt() {
+        let directory = tempfile::tempdir().unwrap();
+        let csv = directory.path().join("training.csv");
+        write_training_csv(&csv, 2);
+        let parsed = load_training(&csv).unwrap();
+
+        let cache = cache_path(&csv);
+        let mut bytes = fs::read(&cache).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        fs::write(&cache, &bytes).unwrap();
+
+        assert_eq!(load_training(&csv).unwrap(), parsed);
+        // The rebuilt cache is valid again.
+        let bytes = fs::read(&cache).unwrap();
+        assert!(matches!(
+            check_cache(&bytes, KIND_TRAINING, source_of(&csv).unwrap()),
+            CacheState::Valid { count: 2, .. }
+        ));
+    }
+
+    #[test]
+    fn truncated_cache_is_rebuilt() {
+        let directory = tempfile::tempdir().unwrap();
+        let csv = directory.path().join("training.csv");
+        write_training_csv(&csv, 2);
+        let parsed = load_training(&csv).unwrap();
+
+        let cache = cache_path(&csv);
+        let bytes = fs::read(&cache).unwrap();
+        fs::write(&cache, &bytes[..bytes.len() / 3]).unwrap();
+
+        assert_eq!(load_training(&csv).unwrap(), parsed);
+    }
+
+    #[test]
+    fn test_set_cache_round_trip() {
+        let directory = tempfile::tempdir().unwrap();
+        let csv = directory.path().join("test.csv");
+        let image: Vec<String> = (0..IMAGE_PIXELS).map(|i| (i % 200).to_string()).collect();
+        fs::write(
+            &csv,
+            format!(
+                "ImageId,Image\n5,{}\n9,{}\n",
+                image.join(" "),
+                image.join(" ")
+            ),
+        )
+        .unwrap();
+
+        let parsed = load_test(&csv).unwrap();
+        let cached = load_test(&csv).unwrap();
+
+        assert_eq!(parsed.image_ids, vec![5, 9]);
+        assert_eq!(cached, parsed);
+    }
+
+    #[test]
+    fn cache_check_rejects_other_kind() {
+        let directory = tempfile::tempdir().unwrap();
+        let csv = directory.path().join("training.csv");
+        write_training_csv(&csv, 1);
+        load_training(&csv).unwrap();
+
+        let bytes = fs::read(cache_path(&csv)).unwrap();
+        assert!(matches!(
+            check_cache(&bytes, KIND_TEST, source_of(&csv).unwrap()),
+            CacheState::Stale
+        ));
+    }
+}

@@ -117,3 +117,90 @@ pub fn parse_sample_submission(reader: impl Read, path: &Path) -> Result<Vec<u32
     }
     Ok(row_ids)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<LookupTable> {
+        LookupTable::parse(text.as_bytes(), Path::new("IdLookupTable.csv"))
+    }
+
+    #[test]
+    fn lookup_accepts_rows_without_location() {
+        let table = parse("RowId,ImageId,FeatureName,Location\r\n2,1,nose_tip_y\r\n1,1,left_eye_center_x,\r\n3,7,mouth_center_bottom_lip_y\r\n").unwrap();
+        assert_eq!(
+            table.rows,
+            vec![
+                LookupRow {
+                    row_id: 1,
+                    image_id: 1,
+                    coordinate: 0
+                },
+                LookupRow {
+                    row_id: 2,
+                    image_id: 1,
+                    coordinate: 21
+                },
+                LookupRow {
+                    row_id: 3,
+                    image_id: 7,
+                    coordinate: 29
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn lookup_accepts_header_without_location() {
+        let table = parse("RowId,ImageId,FeatureName\n1,4,nose_tip_x\n").unwrap();
+        assert_eq!(
+            table.rows,
+            vec![LookupRow {
+                row_id: 1,
+                image_id: 4,
+                coordinate: 20
+            }]
+        );
+    }
+
+    #[test]
+    fn lookup_rejects_unknown_feature() {
+        let error = parse("RowId,ImageId,FeatureName\n1,4,nose_x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(
+                "IdLookupTable.csv line 2, column FeatureName: unknown FeatureName 'nose_x'"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn lookup_rejects_duplicate_row_id() {
+        let error =
+            parse("RowId,ImageId,FeatureName\n1,4,nose_tip_x\n1,4,nose_tip_y\n").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "IdLookupTable.csv line 3, column RowId: duplicate RowId 1, already on line 2"
+        );
+    }
+
+    #[test]
+    fn lookup_rejects_bad_image_id() {
+        let error = parse("RowId,ImageId,FeatureName\n1,0,nose_tip_x\n").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "IdLookupTable.csv line 2, column ImageId: '0' is not a positive integer id"
+        );
+    }
+
+    #[test]
+    fn sample_submission_reads_row_ids() {
+        let row_ids =
+            parse_sample_submission("RowId,Location\n1,0\n2,0\n".as_bytes(), Path::new("s.csv"))
+                .unwrap();
+        assert_eq!(row_ids, vec![1, 2]);
+    }
+}
