@@ -1,5 +1,49 @@
-//! `cargo xtask`: set-up tasks for fkd.
+//! `cargo xtask`: set-up tasks for fkd. Each subcommand's options and work live in its
+//! own module of the `xtask` library.
 
-fn main() {
-    println!("xtask");
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use xtask::fetch_data::{self, FetchDataArgs};
+
+/// Set-up tasks for fkd.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Download Kaggle's Facial Keypoints Detection data and extract training.csv,
+    /// test.csv, IdLookupTable.csv and SampleSubmission.csv into the data directory.
+    FetchData(FetchDataArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::FetchData(args) => fetch_data::run(&args).map(|_| ()),
+    };
+
+    // The error chain on one line per cause, without anyhow's backtrace.
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,3 @@
+//! Set-up tasks for fkd behind `cargo xtask`, one module per subcommand.
+
+pub mod fetch_data;
