@@ -188,6 +188,19 @@ mod tests {
     }
 
     #[test]
+    fn crlf_errors_name_the_right_line() {
+        let error =
+            parse("RowId,ImageId,FeatureName\r\n1,4,nose_tip_x\r\n2,4,nose_tip_y\r\n3,4,nose\r\n")
+                .unwrap_err();
+        assert!(
+            error.to_string().starts_with(
+                "IdLookupTable.csv line 4, column FeatureName: unknown FeatureName 'nose'"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn lookup_rejects_bad_image_id() {
         let error = parse("RowId,ImageId,FeatureName\n1,0,nose_tip_x\n").unwrap_err();
         assert_eq!(

@@ -138,7 +138,10 @@ impl<'p, R: Read> CsvRecords<'p, R> {
         let reader = ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .terminator(Terminator::CRLF)
+            // Records end at '\n' and a trailing '\r' is trimmed from the last field:
+            // csv's CRLF mode counts the '\n' of "\r\n" towards the next record, which
+            // would put every line number one line early.
+            .terminator(Terminator::Any(b'\n'))
             .buffer_capacity(READ_BUFFER_BYTES)
             .from_reader(reader);
         let mut records = Self {
@@ -183,6 +186,7 @@ impl<'p, R: Read> CsvRecords<'p, R> {
             .map(|field| {
                 String::from_utf8_lossy(field)
                     .trim_start_matches('\u{feff}')
+                    .trim()
                     .to_string()
             })
             .collect();
@@ -274,7 +278,7 @@ impl<'p, R: Read> CsvRecords<'p, R> {
                         format!("invalid CSV: {error}"),
                     )
                 })?;
-            let blank = self.next.len() == 1 && self.next[0].is_empty();
+            let blank = self.next.len() == 1 && self.next[0].trim_ascii().is_empty();
             if !self.has_next || !blank {
                 return Ok(());
             }
@@ -357,7 +361,7 @@ fn parse_image(
                     ));
                 }
             }
-            b' ' | b'\t' => {
+            b' ' | b'\t' | b'\r' => {
                 if digits > 0 {
                     if count < IMAGE_PIXELS {
                         pixels[count] = value as u8;
@@ -401,7 +405,7 @@ fn parse_image(
 fn token_at(field: &[u8], start: usize) -> String {
     let end = field[start..]
         .iter()
-        .position(|byte| *byte == b' ' || *byte == b'\t')
+        .position(|byte| byte.is_ascii_whitespace())
         .map_or(field.len(), |offset| start + offset);
     let end = end.min(start + 32);
     String::from_utf8_lossy(&field[start..end]).into_owned()

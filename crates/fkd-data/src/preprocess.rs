@@ -118,7 +118,7 @@ impl Preprocessor {
             });
         }
         let count = images.len() / IMAGE_PIXELS;
-        if count == 0 || images.len() % IMAGE_PIXELS != 0 {
+        if count == 0 || !images.len().is_multiple_of(IMAGE_PIXELS) {
             return Err(DataError::InvalidParameter {
                 name: "images",
                 message: format!(
