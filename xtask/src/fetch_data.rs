@@ -50,7 +50,7 @@ pub struct FetchDataArgs {
     pub force: bool,
 }
 
-/// Where the archive comes from.
+/// Source of the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A zip already on disk.
@@ -59,7 +59,7 @@ pub enum Source {
     Url(String),
 }
 
-/// What a fetch did.
+/// Summary of a fetch: the files downloaded, extracted and kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FetchOutcome {
     /// Size of the downloaded zip in bytes, or `None` when nothing was downloaded.
@@ -84,8 +84,8 @@ pub fn run(args: &FetchDataArgs) -> anyhow::Result<FetchOutcome> {
 
 /// Makes `data_dir` hold valid copies of the four Kaggle CSV files.
 ///
-/// Files that are present and valid are kept unless `force` is set; when all four
-/// are, nothing is downloaded or read. For a [`Source::Url`], a complete
+/// Files that are present and valid are kept unless `force` is set. When all four
+/// are valid, nothing is downloaded or read. For a [`Source::Url`], a complete
 /// [`ZIP_FILE_NAME`] left in `data_dir` by an earlier download is reused unless
 /// `force` is set. Kaggle credentials are looked up with
 /// [`find_credentials_in_environment`] only when the URL is Kaggle's and a download is
@@ -106,7 +106,7 @@ pub fn fetch_data(data_dir: &Path, source: &Source, force: bool) -> anyhow::Resu
             FileState::Valid => outcome.kept.push(path),
             FileState::Missing => needed.push(kind),
             FileState::Invalid(reason) => {
-                tracing::warn!("{reason}; replacing {}", path.display());
+                tracing::warn!("replacing {}: {reason}", path.display());
                 needed.push(kind);
             }
         }
@@ -143,7 +143,16 @@ pub fn fetch_data(data_dir: &Path, source: &Source, force: bool) -> anyhow::Resu
     };
 
     let mut archive = KaggleArchive::open(&zip_path)?;
-    outcome.extracted = archive.extract(&needed, data_dir)?;
+    let extracted = archive.extract(&needed, data_dir);
+    outcome.extracted = match source {
+        Source::Url(_) => extracted.with_context(|| {
+            format!(
+                "{} is damaged; pass --force to download it again",
+                zip_path.display()
+            )
+        })?,
+        Source::Zip(_) => extracted?,
+    };
     tracing::info!(
         "extracted {} of 4 files from {} into {}",
         outcome.extracted.len(),
@@ -161,7 +170,9 @@ fn reusable_download(path: &Path) -> bool {
     match KaggleArchive::open(path) {
         Ok(_) => true,
         Err(error) => {
-            tracing::warn!("{error:#}; downloading it again");
+            tracing::warn!(
+                "downloading the archive again because the earlier download is unusable: {error:#}"
+            );
             false
         }
     }

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Command::FetchData(args) => fetch_data::run(&args).map(|_| ()),
     };
 
-    // The error chain on one line per cause, without anyhow's backtrace.
+    // The error and its causes on one line, joined by ": ", without anyhow's backtrace.
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -10,14 +10,14 @@ use zip::ZipArchive;
 
 use super::files::{KaggleFile, check_csv};
 
-/// Largest nested zip read into memory. Kaggle's `training.zip` is about 60 MB, so a
-/// larger one is not Kaggle's.
+/// Maximum size of a nested zip, which is read into memory. The limit is a guess with a
+/// wide margin: each nested zip of Kaggle's archive contains a single CSV file.
 const MAX_NESTED_ZIP_BYTES: u64 = 1 << 30;
 
 /// Number of entry names listed in an error about missing entries.
 const LISTED_ENTRIES: usize = 10;
 
-/// Where a CSV file sits in the outer zip.
+/// Location of a CSV file in the outer zip.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Entry {
     /// An entry of the outer zip, by name.
@@ -100,7 +100,7 @@ impl KaggleArchive {
                     }
                     let Some(name) = names.iter().find(|name| *name == kind.file_name()) else {
                         bail!(
-                            "{outer_label} contains no {}; entries found: {}",
+                            "{outer_label} contains no {} (entries found: {})",
                             kind.file_name(),
                             list_names(&names)
                         );
@@ -132,8 +132,8 @@ impl KaggleArchive {
             .with_context(|| format!("failed to read {label}"))?;
         if entry.size() > MAX_NESTED_ZIP_BYTES {
             bail!(
-                "{label} is {} bytes, more than the {MAX_NESTED_ZIP_BYTES} bytes that Kaggle's \
-                 archive needs",
+                "{label} is {} bytes, more than the limit of {MAX_NESTED_ZIP_BYTES} bytes for a \
+                 nested zip of Kaggle's archive",
                 entry.size()
             );
         }
@@ -161,10 +161,13 @@ fn write_checked(
         file.rewind()?;
         check_csv(kind, &*file, Path::new(label)).map_err(std::io::Error::other)
     })
+    // The message only: `DataError::Io` shows its source in its own message too, so
+    // keeping it as the source would print the cause twice.
+    .map_err(|error| anyhow::anyhow!("{error}"))
     .with_context(|| format!("failed to extract {label}"))
 }
 
-/// The names of all entries of `zip`, in archive order.
+/// Returns the names of all entries of `zip`, in archive order.
 fn entry_names<R: Read + Seek>(zip: &ZipArchive<R>, path: &Path) -> anyhow::Result<Vec<String>> {
     zip.file_names()
         .map(|name| name.map(|name| name.into_owned()))
@@ -191,8 +194,8 @@ fn reject_escaping_name(name: &str, archive: &Path) -> anyhow::Result<()> {
 
     if absolute || drive || parent || nul {
         bail!(
-            "{} has the entry '{}', which would be written outside the data directory; \
-             the archive was rejected and nothing was extracted from it",
+            "{} has the entry '{}', which would be written outside the data directory. \
+             The archive was rejected and nothing was extracted from it",
             archive.display(),
             name.escape_debug()
         );
@@ -213,12 +216,12 @@ fn find_entry(kind: KaggleFile, names: &[String]) -> Option<Entry> {
 }
 
 fn missing_entry_error(kind: KaggleFile, names: &[String], path: &Path) -> anyhow::Error {
-    let wanted = match kind.nested_zip_name() {
+    let expected = match kind.nested_zip_name() {
         Some(nested) => format!("{} or {nested}", kind.file_name()),
         None => kind.file_name().to_string(),
     };
     anyhow::anyhow!(
-        "{} contains no {wanted}; expected Kaggle's archive with IdLookupTable.csv, \
+        "{} contains no {expected}. Expected Kaggle's archive with IdLookupTable.csv, \
          SampleSubmission.csv, training.zip and test.zip at the top level (entries found: {})",
         path.display(),
         list_names(names)

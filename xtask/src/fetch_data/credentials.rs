@@ -14,11 +14,11 @@ pub const USERNAME_ENV: &str = "KAGGLE_USERNAME";
 /// Environment variable with the Kaggle API key.
 pub const KEY_ENV: &str = "KAGGLE_KEY";
 
-/// Environment variable naming the directory that holds `kaggle.json`, in place of
+/// Environment variable naming the directory of `kaggle.json`, used in place of
 /// `~/.kaggle`.
 pub const CONFIG_DIR_ENV: &str = "KAGGLE_CONFIG_DIR";
 
-/// How to get credentials, for error messages.
+/// Instructions for getting credentials, used in error messages.
 pub const TOKEN_HELP: &str = "create an API token on kaggle.com under Settings > API > \
      \"Create New Token\", save the downloaded kaggle.json as ~/.kaggle/kaggle.json (or in \
      $KAGGLE_CONFIG_DIR), or set KAGGLE_USERNAME and KAGGLE_KEY";
@@ -40,7 +40,7 @@ impl Credentials {
         }
     }
 
-    /// The value of an HTTP `Authorization` header for basic authentication.
+    /// Formats the value of an HTTP `Authorization` header for basic authentication.
     pub(crate) fn basic_authorization(&self) -> String {
         let pair = format!("{}:{}", self.username, self.key);
         format!(
@@ -59,7 +59,7 @@ impl fmt::Debug for Credentials {
     }
 }
 
-/// Where credentials were found.
+/// Origin of credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialsSource {
     /// `KAGGLE_USERNAME` and `KAGGLE_KEY`.
@@ -77,12 +77,12 @@ impl fmt::Display for CredentialsSource {
     }
 }
 
-/// Credentials together with where they were found.
+/// Credentials and their origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoundCredentials {
     /// The username and key.
     pub credentials: Credentials,
-    /// Where they came from.
+    /// The variables or the file they were read from.
     pub source: CredentialsSource,
 }
 

@@ -13,8 +13,8 @@ use ureq::config::RedirectAuthHeaders;
 use super::archive::KaggleArchive;
 use super::credentials::{Credentials, TOKEN_HELP};
 
-/// Page where the competition rules are accepted. Kaggle refuses downloads (HTTP 403)
-/// to accounts that have not accepted them.
+/// Page where the competition rules are accepted. Kaggle's API rejects downloads with
+/// HTTP 403 for accounts that have not accepted them.
 pub const RULES_URL: &str = "https://www.kaggle.com/competitions/facial-keypoints-detection/rules";
 
 /// Time allowed for connecting, and for each read once connected.
@@ -25,6 +25,13 @@ const CHUNK_BYTES: usize = 64 * 1024;
 
 /// Without a terminal, one log line per this many bytes when the length is unknown.
 const LOG_EVERY_BYTES: u64 = 16 << 20;
+
+/// Maximum number of bytes of an error response read for its message.
+const MAX_ERROR_BODY_BYTES: u64 = 4096;
+
+/// Maximum size of a plain-text error body quoted in a message. A longer body is taken
+/// for a web page rather than a message.
+const MAX_PLAIN_MESSAGE_BYTES: usize = 300;
 
 /// Downloads the zip at `url` to `destination` and returns its size in bytes.
 ///
@@ -79,7 +86,13 @@ pub fn download_zip(
 
     let status = response.status();
     if !status.is_success() {
-        bail!(status_message(url, status, credentials));
+        let server_message = read_server_message(response.body_mut());
+        bail!(status_message(
+            url,
+            status,
+            credentials,
+            server_message.as_deref()
+        ));
     }
 
     let expected = response.body().content_length();
@@ -95,8 +108,8 @@ pub fn download_zip(
             Err(error) => {
                 progress.abandon();
                 bail!(
-                    "download of {url} failed after {} of {} bytes: {error}; nothing was \
-                     saved, run the command again",
+                    "download of {url} failed after {} of {} bytes: {error}. Nothing was \
+                     saved, so run the command again",
                     received,
                     describe_length(expected)
                 );
@@ -115,8 +128,8 @@ pub fn download_zip(
         && received != expected
     {
         bail!(
-            "download of {url} is incomplete: received {received} of {expected} bytes; \
-             nothing was saved, run the command again"
+            "download of {url} is incomplete: received {received} of {expected} bytes. \
+             Nothing was saved, so run the command again"
         );
     }
 
@@ -139,15 +152,39 @@ pub fn download_zip(
     Ok(received)
 }
 
-/// The error message for a non-success HTTP status, with what to do about it.
+/// Reads the start of an error response and returns its text: the `message` field of a
+/// JSON body, which is how Kaggle's API explains a 403, or a short plain-text body.
+/// Returns `None` for HTML pages and for empty or unreadable bodies.
+fn read_server_message(body: &mut ureq::Body) -> Option<String> {
+    let mut bytes = Vec::new();
+    body.as_reader()
+        .take(MAX_ERROR_BODY_BYTES)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) {
+        return json.get("message")?.as_str().map(str::to_string);
+    }
+    let plain = !text.is_empty() && !text.starts_with('<') && text.len() <= MAX_PLAIN_MESSAGE_BYTES;
+    plain.then_some(text)
+}
+
+/// Formats the error message for a non-success HTTP status, with what to do about it.
 fn status_message(
     url: &str,
     status: ureq::http::StatusCode,
     credentials: Option<&Credentials>,
+    server_message: Option<&str>,
 ) -> String {
     let code = status.as_u16();
+    let mut message = format!("{url} returned HTTP {status}");
+    if let Some(server_message) = server_message {
+        message.push_str(&format!(" (server message: \"{server_message}\")"));
+    }
+
     if code == 401 || code == 403 {
-        let who = match credentials {
+        let rejected = match credentials {
             Some(credentials) => {
                 format!("the credentials of Kaggle user '{}'", credentials.username)
             }
@@ -156,17 +193,16 @@ fn status_message(
                     .to_string()
             }
         };
-        return format!(
-            "{url} returned HTTP {status}: the server rejected {who}.\n\
+        message.push_str(&format!(
+            ": the server rejected {rejected}.\n\
              To get a token, {TOKEN_HELP}.\n\
              Then accept the competition rules with the same account at {RULES_URL}: Kaggle \
              returns 403 until they are accepted."
-        );
+        ));
+    } else if code == 404 {
+        message.push_str(": check the URL");
     }
-    if code == 404 {
-        return format!("{url} returned HTTP {status}: check the URL");
-    }
-    format!("{url} returned HTTP {status}")
+    message
 }
 
 fn describe_length(length: Option<u64>) -> String {

@@ -33,7 +33,7 @@ impl KaggleFile {
         Self::SampleSubmission,
     ];
 
-    /// The file's name, in the archive and in the data directory.
+    /// Returns the file's name, in the archive and in the data directory.
     pub fn file_name(self) -> &'static str {
         match self {
             Self::Training => "training.csv",
@@ -43,7 +43,8 @@ impl KaggleFile {
         }
     }
 
-    /// The inner zip that holds the file in Kaggle's layout, if any.
+    /// Returns the name of the nested zip that contains the file in Kaggle's layout, if
+    /// any.
     pub fn nested_zip_name(self) -> Option<&'static str> {
         match self {
             Self::Training => Some("training.zip"),
@@ -52,7 +53,7 @@ impl KaggleFile {
         }
     }
 
-    /// The file's path in `data_dir`, by the names of [`KaggleFiles`].
+    /// Returns the file's path in `data_dir`, by the names of [`KaggleFiles`].
     pub fn path_in(self, data_dir: &Path) -> PathBuf {
         let files = KaggleFiles::in_dir(data_dir);
         match self {
@@ -64,14 +65,14 @@ impl KaggleFile {
     }
 }
 
-/// What a data directory holds for one file.
+/// State of one Kaggle file in a data directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileState {
     /// No file at that path.
     Missing,
     /// The header and the first row parse.
     Valid,
-    /// The file exists but cannot be used; the message says why.
+    /// The file exists but cannot be used, for the reason in the message.
     Invalid(String),
 }
 
