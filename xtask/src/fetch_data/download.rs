@@ -17,7 +17,7 @@ use super::credentials::{Credentials, TOKEN_HELP};
 /// HTTP 403 for accounts that have not accepted them.
 pub const RULES_URL: &str = "https://www.kaggle.com/competitions/facial-keypoints-detection/rules";
 
-/// Time allowed for connecting, and for each read once connected.
+/// Time allowed for connecting, for the response head, and for each read of the body.
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Bytes copied per read.
