@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use xtask::fetch_data::{self, FetchDataArgs};
+use xtask::libtorch::{self, LibtorchArgs};
 
 /// Set-up tasks for fkd.
 #[derive(Debug, Parser)]
@@ -21,6 +22,9 @@ enum Command {
     /// Download Kaggle's Facial Keypoints Detection data and extract training.csv,
     /// test.csv, IdLookupTable.csv and SampleSubmission.csv into the data directory.
     FetchData(FetchDataArgs),
+    /// Install libtorch 2.9.0 from PyPI's torch wheel for the `tch` build of fkd-cli and
+    /// print the LIBTORCH export to stdout.
+    Libtorch(LibtorchArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::FetchData(args) => fetch_data::run(&args).map(|_| ()),
+        Command::Libtorch(args) => libtorch::run(&args),
     };
 
     // The error and its causes on one line, joined by ": ", without anyhow's backtrace.
