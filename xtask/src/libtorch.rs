@@ -282,6 +282,8 @@ fn run_pip(python: &Path, staging: &Path, variant: Variant) -> anyhow::Result<()
                 .args(CPU_VARIANT_RUNTIME_WHEELS);
         }
         Variant::Cuda => {
+            // NOTE: this variant has not been run yet, so it is unverified that binaries
+            // built against it load every NVIDIA library through libtorch_cuda.so's rpath.
             command.arg(&torch);
         }
     }
