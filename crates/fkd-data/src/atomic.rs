@@ -22,6 +22,18 @@ pub fn write_atomically_with(
     };
     let mut file =
         tempfile::NamedTempFile::new_in(directory).map_err(|error| DataError::io(path, error))?;
+
+    // tempfile creates files readable by their owner only; data files and submissions
+    // get rw-r--r-- instead.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = std::fs::Permissions::from_mode(0o644);
+        file.as_file()
+            .set_permissions(permissions)
+            .map_err(|error| DataError::io(path, error))?;
+    }
+
     write(file.as_file_mut()).map_err(|error| DataError::io(path, error))?;
     file.as_file()
         .sync_all()
@@ -47,6 +59,18 @@ mod tests {
         });
 
         assert!(result.unwrap_err().to_string().contains("disk full"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_file_is_world_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("submission.csv");
+        write_atomically(&path, b"RowId,Location\n").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o044, 0o044, "mode {mode:o}");
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
     }

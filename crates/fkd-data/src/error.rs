@@ -57,13 +57,14 @@ impl fmt::Display for Location {
 /// An error reading, validating or caching the Kaggle files.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// The file could not be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    /// The file could not be opened, read or written. The I/O error is part of the
+    /// message and not a separate `source()`, so error chains print it once.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file involved.
         path: PathBuf,
         /// The underlying error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// The file's content is not what the Kaggle format expects.
@@ -87,10 +88,10 @@ pub enum DataError {
 
 impl DataError {
     /// Wraps an I/O error with the file it concerns.
-    pub fn io(path: &Path, source: std::io::Error) -> Self {
+    pub fn io(path: &Path, error: std::io::Error) -> Self {
         Self::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 
