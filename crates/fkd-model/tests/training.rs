@@ -1,0 +1,127 @@
+//! Trains a small network for a few steps on a fixed synthetic batch, through the public
+//! API as the experiment runner uses it: forward, loss, backward, optimizer step, max-norm.
+
+use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
+use fkd_data::{IMAGE_SIDE, NUM_BINS, NUM_COORDS, gaussian_row};
+use fkd_model::{
+    KeypointNet, KeypointNetConfig, KlNormalization, apply_max_norm, expected_coordinates,
+    kl_divergence_loss,
+};
+
+const BATCH: usize = 4;
+
+fn small_config() -> KeypointNetConfig {
+    KeypointNetConfig::new()
+        .with_channel_size(vec![4, 4])
+        .with_kernel_size(vec![3, 3])
+        .with_hidden_size(vec![16])
+}
+
+/// A fixed batch: smooth images that differ per face, and per face a keypoint layout
+/// shifted by the face index, with every third coordinate of face 0 missing.
+fn synthetic_batch(device: &Device) -> (Tensor<4>, Tensor<3>, Tensor<2, Bool>) {
+    let mut pixels = Vec::with_capacity(BATCH * IMAGE_SIDE * IMAGE_SIDE);
+    for face in 0..BATCH {
+        for y in 0..IMAGE_SIDE {
+            for x in 0..IMAGE_SIDE {
+                let phase = (x as f32 * 0.1 + y as f32 * 0.05 + face as f32).sin();
+                pixels.push(phase);
+            }
+        }
+    }
+
+    let mut targets = vec![0.0f32; BATCH * NUM_COORDS * NUM_BINS];
+    let mut mask = vec![false; BATCH * NUM_COORDS];
+    for (index, row) in targets.chunks_exact_mut(NUM_BINS).enumerate() {
+        let face = index / NUM_COORDS;
+        let coordinate = index % NUM_COORDS;
+        if face == 0 && coordinate % 3 == 0 {
+            continue;
+        }
+        let value = 20.0 + 2.0 * coordinate as f32 + 5.0 * face as f32 + 0.3;
+        gaussian_row(Some(value), 0.8, row);
+        mask[index] = true;
+    }
+
+    (
+        Tensor::from_data(
+            TensorData::new(pixels, [BATCH, 1, IMAGE_SIDE, IMAGE_SIDE]),
+            device,
+        ),
+        Tensor::from_data(
+            TensorData::new(targets, [BATCH, NUM_COORDS, NUM_BINS]),
+            device,
+        ),
+        Tensor::from_data(TensorData::new(mask, [BATCH, NUM_COORDS]), device),
+    )
+}
+
+fn loss_of(
+    model: &KeypointNet,
+    batch: &(Tensor<4>, Tensor<3>, Tensor<2, Bool>),
+    normalization: KlNormalization,
+) -> Tensor<1> {
+    let (images, targets, mask) = batch.clone();
+    let log_probs = model.forward_log_probs(images);
+    kl_divergence_loss(log_probs, targets, mask, normalization).unwrap()
+}
+
+/// The initial weight columns have norms near `sqrt(1/3)` (Torch7's uniform init), so a
+/// bound of 0.5 rescales units in every layer at every step.
+#[test]
+fn sgd_with_max_norm_lowers_loss() {
+    let device = Device::flex().autodiff();
+    let batch = synthetic_batch(&device);
+    let mut model = small_config().init(&device).unwrap();
+    let mut optimizer = SgdConfig::new().init();
+    let normalization = KlNormalization::PresentCoordinateMean;
+
+    let mut losses = Vec::new();
+    for _ in 0..6 {
+        let loss = loss_of(&model, &batch, normalization);
+        losses.push(loss.clone().inner().into_scalar::<f32>());
+
+        let gradients = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(0.1, model, gradients);
+
+        model = apply_max_norm(model, 0.5).unwrap();
+    }
+    let final_loss = loss_of(&model, &batch, normalization)
+        .inner()
+        .into_scalar::<f32>();
+
+    println!("sgd losses: {losses:?} -> {final_loss}");
+    assert!(losses.iter().all(|loss| loss.is_finite()), "{losses:?}");
+    // Observed decreases are 0.003 to 0.015 over these 6 steps.
+    assert!(final_loss < losses[0] - 1e-3, "{losses:?} -> {final_loss}");
+}
+
+#[test]
+fn adam_lowers_loss() {
+    let device = Device::flex().autodiff();
+    let batch = synthetic_batch(&device);
+    let mut model = small_config().init(&device).unwrap();
+    let mut optimizer = AdamConfig::new().init();
+    let normalization = KlNormalization::PresentCoordinateMean;
+
+    let mut losses = Vec::new();
+    for _ in 0..10 {
+        let loss = loss_of(&model, &batch, normalization);
+        losses.push(loss.clone().inner().into_scalar::<f32>());
+
+        let gradients = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(1e-2, model, gradients);
+    }
+    let final_loss = loss_of(&model, &batch, normalization)
+        .inner()
+        .into_scalar::<f32>();
+
+    println!("adam losses: {losses:?} -> {final_loss}");
+    // Observed ratios are 0.46 to 0.59 over these 10 steps.
+    assert!(final_loss < 0.8 * losses[0], "{losses:?} -> {final_loss}");
+
+    let (images, _, _) = batch;
+    let coordinates = expected_coordinates(model.forward(images).inner());
+    assert_eq!(coordinates.dims(), [BATCH, NUM_COORDS]);
+}
