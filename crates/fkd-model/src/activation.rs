@@ -39,7 +39,7 @@ impl Activation {
         }
     }
 
-    /// The serialized name, as in the config file.
+    /// Returns the name used in config files, which `Display` also prints.
     pub fn name(self) -> &'static str {
         match self {
             Self::Relu => "relu",

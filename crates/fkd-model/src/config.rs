@@ -27,7 +27,8 @@ pub struct KeypointNetConfig {
     /// Stride of each conv layer, in pixels.
     #[config(default = "vec![1, 1, 1]")]
     pub kernel_stride: Vec<usize>,
-    /// Max-pooling window after each conv layer, in pixels; 0 means no pooling there.
+    /// Max-pooling window after each conv layer, in pixels. A size of 0 means no pooling
+    /// after that layer.
     #[config(default = "vec![2, 2, 2]")]
     pub pool_size: Vec<usize>,
     /// Stride of each max-pooling window, in pixels.

@@ -13,8 +13,8 @@ use crate::{KeypointNet, ModelError};
 /// `[in, out]` matrix. Biases and batch normalization parameters are left alone.
 ///
 /// Units within the bound keep their weights bit for bit. Units above it are scaled by
-/// `max_norm / norm`; Torch7 divides by `norm + 1e-7` instead, a relative difference of
-/// about `1e-7 / norm`. Parameters that require gradients keep requiring them.
+/// `max_norm / norm`. Torch7's `renorm` divides by `norm + 1e-7` instead, a relative
+/// difference of about `1e-7 / norm`. Parameters that require gradients keep requiring them.
 ///
 /// Returns [`ModelError::InvalidMaxNorm`] if `max_norm` is not positive and finite.
 pub fn apply_max_norm(model: KeypointNet, max_norm: f32) -> Result<KeypointNet, ModelError> {
@@ -164,7 +164,7 @@ mod tests {
     fn linear_mixed_column_scaled_whole() {
         let device = Device::flex();
         let mut model = tiny_model(&device);
-        // Output layer column 0 is (3, 4), norm 5; column 1 is (0.6, 0.8), norm 1.
+        // Output layer column 0 is (3, 4) with norm 5, and column 1 is (0.6, 0.8) with norm 1.
         let [inputs, outputs] = model.output.weight.dims();
         assert_eq!(inputs, 2);
         let mut weight = vec![0.0f32; inputs * outputs];

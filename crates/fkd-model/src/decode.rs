@@ -16,10 +16,10 @@ fn bin_positions(device: &Device) -> Tensor<3> {
 ///
 /// Near the edges the mean is pulled inwards, because the bins stop at 0 and 97 and a
 /// peak there loses its outer tail. For the target Gaussian of stdv 0.8 renormalized to
-/// sum 1, the decoded value is 0.365 for a coordinate at 0, 0.652 at 0.5, 1.046 at 1 and
-/// within 0.01 of the coordinate from 1.5 to 95.5; at the other end 95.954 at 96 and
-/// 96.635 at 97. The decoder does not correct this, since the shift depends on the shape
-/// of the predicted distribution; the `edge_bias` test in this file measures it.
+/// sum 1, the decoded value is 0.365 for a coordinate at 0, 0.652 at 0.5 and 1.046 at 1.
+/// It is within 0.01 of the coordinate from 1.5 to 95.5, and is 95.954 at 96 and 96.635
+/// at 97. The decoder does not correct this, since the shift depends on the shape of the
+/// predicted distribution. The `edge_bias` test in this file measures these values.
 pub fn expected_coordinates(probabilities: Tensor<3>) -> Tensor<2> {
     let positions = bin_positions(&probabilities.device());
     (probabilities * positions).sum_dim(2).squeeze_dim(2)
@@ -32,8 +32,8 @@ mod tests {
 
     use super::*;
 
-    /// The target row of `coordinate` (stdv 0.8) divided by its sum, as a `[1, 1, 98]`
-    /// distribution.
+    /// Builds the target row of `coordinate` (stdv 0.8) divided by its sum, as a
+    /// `[1, 1, 98]` distribution.
     fn normalized_target(coordinate: f32, device: &Device) -> Tensor<3> {
         let mut row = vec![0.0f32; NUM_BINS];
         gaussian_row(Some(coordinate), 0.8, &mut row);

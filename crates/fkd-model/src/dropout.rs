@@ -9,7 +9,7 @@ use burn::tensor::{Distribution, Tensor};
 /// device. Elsewhere it returns the input unchanged.
 ///
 /// Torch7's `SpatialDropout` scales by `1 - prob` at evaluation instead of `1 / (1 - prob)` in
-/// training; both give the same expected activation.
+/// training, which gives the same expected activation.
 #[derive(Module, Debug)]
 pub(crate) struct ChannelDropout {
     prob: f64,

@@ -19,7 +19,7 @@ pub enum ModelError {
         len: usize,
         /// The number of entries needed.
         required: usize,
-        /// What one entry is for, e.g. "one per conv layer".
+        /// The layers the entries correspond to, e.g. "one per conv layer".
         per: &'static str,
     },
 

@@ -3,11 +3,11 @@
 //!
 //! - [`KeypointNetConfig`] describes the CNN (conv layers, dense hidden layers, activation,
 //!   dropout, batch normalization, initialization), validates it and builds a
-//!   [`KeypointNet`]; [`KeypointNetConfig::summary`] prints its layers and parameter counts.
+//!   [`KeypointNet`]. [`KeypointNetConfig::summary`] lists its layers and parameter counts.
 //! - [`KeypointNet::forward`] returns `[batch, 30, 98]` probabilities through a
-//!   [`MultiSoftMax`]; [`KeypointNet::forward_log_probs`] returns their logs for the loss.
-//! - [`kl_divergence_loss`] compares them with the Gaussian target rows, skipping missing
-//!   coordinates through the mask; [`KlNormalization`] chooses how the sum is averaged.
+//!   [`MultiSoftMax`], and [`KeypointNet::forward_log_probs`] their logs for the loss.
+//! - [`kl_divergence_loss`] compares them with the Gaussian target rows and skips missing
+//!   coordinates through the mask. [`KlNormalization`] selects how the sum is averaged.
 //! - [`apply_max_norm`] bounds each unit's incoming weight norm after an update.
 //! - [`expected_coordinates`] decodes probabilities into pixel coordinates.
 //!

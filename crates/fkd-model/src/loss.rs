@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
 
-/// What the summed KL divergence is divided by.
+/// Divisor of the summed KL divergence.
 ///
 /// With `batch` faces, 30 coordinates, 98 bins and `present` coordinates that have a
 /// target, the two differ by a constant factor per batch:
@@ -91,8 +91,8 @@ mod tests {
 
     const LN_2: f32 = std::f32::consts::LN_2;
 
-    /// One face, two coordinates, three bins. Coordinate 0 predicts (1/2, 1/4, 1/4) against
-    /// the target (1/2, 1/2, 0); coordinate 1 is missing.
+    /// Builds one face with two coordinates of three bins. Coordinate 0 predicts
+    /// (1/2, 1/4, 1/4) against the target (1/2, 1/2, 0), and coordinate 1 is missing.
     fn tiny_batch(device: &Device) -> (Tensor<3>, Tensor<3>, Tensor<2, Bool>) {
         let third = (1.0f32 / 3.0).ln();
         let log_probs = Tensor::from_floats(
@@ -256,7 +256,7 @@ mod tests {
         let mut present = vec![true; batch * NUM_COORDS];
         let mut targets = vec![0.0f32; batch * NUM_COORDS * NUM_BINS];
         for (index, row) in targets.chunks_exact_mut(NUM_BINS).enumerate() {
-            if index % 3 == 0 {
+            if index.is_multiple_of(3) {
                 present[index] = false;
             } else {
                 gaussian_row(Some((index % 90) as f32 + 0.4), 0.8, row);

@@ -34,13 +34,13 @@ impl MultiSoftMax {
         Ok(log_softmax(input, D - 1))
     }
 
-    /// [`forward`](Self::forward) for the network's `[batch, 30, 98]` output, whose rank
-    /// needs no check.
+    /// Applies [`forward`](Self::forward) to the network's `[batch, 30, 98]` logits, whose
+    /// rank needs no check.
     pub(crate) fn forward_3d(&self, input: Tensor<3>) -> Tensor<3> {
         softmax(input, 2)
     }
 
-    /// [`forward_log`](Self::forward_log) for the network's `[batch, 30, 98]` output.
+    /// Applies [`forward_log`](Self::forward_log) to the network's `[batch, 30, 98]` logits.
     pub(crate) fn forward_log_3d(&self, input: Tensor<3>) -> Tensor<3> {
         log_softmax(input, 2)
     }

@@ -18,8 +18,8 @@ fn small_config() -> KeypointNetConfig {
         .with_hidden_size(vec![16])
 }
 
-/// A fixed batch: smooth images that differ per face, and per face a keypoint layout
-/// shifted by the face index, with every third coordinate of face 0 missing.
+/// Builds a fixed batch of smooth images that differ per face. Each face's keypoints are
+/// shifted by the face index, and every third coordinate of face 0 is missing.
 fn synthetic_batch(device: &Device) -> (Tensor<4>, Tensor<3>, Tensor<2, Bool>) {
     let mut pixels = Vec::with_capacity(BATCH * IMAGE_SIDE * IMAGE_SIDE);
     for face in 0..BATCH {
@@ -36,7 +36,7 @@ fn synthetic_batch(device: &Device) -> (Tensor<4>, Tensor<3>, Tensor<2, Bool>) {
     for (index, row) in targets.chunks_exact_mut(NUM_BINS).enumerate() {
         let face = index / NUM_COORDS;
         let coordinate = index % NUM_COORDS;
-        if face == 0 && coordinate % 3 == 0 {
+        if face == 0 && coordinate.is_multiple_of(3) {
             continue;
         }
         let value = 20.0 + 2.0 * coordinate as f32 + 5.0 * face as f32 + 0.3;
