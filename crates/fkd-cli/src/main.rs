@@ -1,5 +1,61 @@
-//! `fkd-cli`: train facial keypoint detectors and write Kaggle submissions.
+//! `fkd-cli`: train facial keypoint detectors on Kaggle's Facial Keypoints Detection
+//! data and write Kaggle submissions.
 
-fn main() {
-    println!("fkd-cli");
+mod baseline;
+mod device;
+mod lists;
+mod progress;
+mod train;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Facial keypoints detection: train a MultiSoftMax CNN and write Kaggle submissions.
+#[derive(Debug, Parser)]
+#[command(name = "fkd-cli", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train a network (the dp tutorial's launch command) and write a submission on
+    /// every new validation minimum.
+    Train(Box<train::TrainArgs>),
+    /// Write the mean-keypoint baseline submission.
+    Baseline(baseline::BaselineArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let silent = matches!(&cli.command, Command::Train(args) if args.silent);
+    init_logging(silent);
+
+    let result = match &cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Baseline(args) => baseline::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr at `info` (`error` when silent); `RUST_LOG` overrides the filter.
+fn init_logging(silent: bool) {
+    let default = if silent { "error" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
 }

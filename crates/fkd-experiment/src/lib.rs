@@ -1,1 +1,28 @@
-//! The experiment runner: training loop, events, early stopping, checkpoints and run directories.
+//! The experiment runner: training loop, events and observers, early stopping,
+//! checkpoints and run directories.
+//!
+//! [`train`] runs an [`ExperimentConfig`] in a [`RunDirectory`]: per epoch a training
+//! pass, a validation pass with the keypoint feedback, and on each new validation
+//! minimum a test pass whose predictions become the Kaggle submission. Observers
+//! ([`Observer`]) react to [`Event`]s; the standard ones log, keep `metrics.csv`, save
+//! checkpoints, write the submission and stop early.
+
+mod config;
+mod error;
+mod events;
+mod observers;
+mod run_dir;
+mod runner;
+mod state;
+
+pub use config::{DataConfig, ExperimentConfig, LrDecay, OptimizerKind, TrainingConfig};
+pub use error::{ExperimentError, Result};
+pub use events::{Control, EarlyStopper, EpochContext, EpochReport, Event, Observer, StopReason};
+pub use observers::{
+    CheckpointSaver, EpochLogger, METRICS_HEADER, MetricsHistory, SubmissionWriter,
+};
+pub use run_dir::{CheckpointKind, RunDirectory, load_json, save_json};
+pub use runner::{
+    ExperimentData, NoProgress, Progress, RunOptions, build_optimizer, evaluate, train,
+};
+pub use state::TrainingState;

@@ -1,0 +1,224 @@
+//! Runs the `fkd-cli` binary as a user would: a short training run on a few hundred
+//! real faces (from the Kaggle zip in `FKD_SHARED_DATA`), the baseline submission, and
+//! input errors.
+
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fkd_cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fkd-cli"))
+        .args(args)
+        .env_remove("FKD_DATA_DIR")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run fkd-cli")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Returns the shared data directory, or `None` (with a visible message) when unset.
+fn shared_data() -> Option<PathBuf> {
+    match std::env::var_os("FKD_SHARED_DATA") {
+        Some(directory) if !directory.is_empty() => Some(PathBuf::from(directory)),
+        _ => {
+            eprintln!(
+                "skipped: set FKD_SHARED_DATA to the fkd-ytf data directory to run this test"
+            );
+            None
+        }
+    }
+}
+
+fn read_entry(archive: &mut zip::ZipArchive<impl Read + std::io::Seek>, name: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    archive
+        .by_name(name)
+        .unwrap()
+        .read_to_end(&mut bytes)
+        .unwrap();
+    bytes
+}
+
+/// Extracts Kaggle's files from the shared zip into `directory`.
+fn extract_kaggle_zip(shared: &Path, directory: &Path) {
+    let zip_path = shared.join("facial-keypoints-detection.zip");
+    let mut outer = zip::ZipArchive::new(File::open(zip_path).unwrap()).unwrap();
+    std::fs::write(
+        directory.join("IdLookupTable.csv"),
+        read_entry(&mut outer, "IdLookupTable.csv"),
+    )
+    .unwrap();
+    for (inner, csv) in [("training.zip", "training.csv"), ("test.zip", "test.csv")] {
+        let bytes = read_entry(&mut outer, inner);
+        let mut nested = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        std::fs::write(directory.join(csv), read_entry(&mut nested, csv)).unwrap();
+    }
+}
+
+#[test]
+fn train_tiny_network_on_real_rows() {
+    let Some(shared) = shared_data() else { return };
+    let data = tempfile::tempdir().unwrap();
+    extract_kaggle_zip(&shared, data.path());
+    let runs = tempfile::tempdir().unwrap();
+    let run = runs.path().join("tiny");
+
+    let output = fkd_cli(&[
+        "train",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--run-dir",
+        run.to_str().unwrap(),
+        "--max-rows",
+        "300",
+        "--channelSize",
+        "{4}",
+        "--kernelSize",
+        "5",
+        "--poolSize",
+        "{4}",
+        "--poolStride",
+        "4",
+        "--hiddenSize",
+        "{}",
+        "--batchSize",
+        "32",
+        "--maxEpoch",
+        "2",
+        "--optimizer",
+        "adam",
+        "--learningRate",
+        "0.01",
+        "--loss",
+        "coordinates",
+        "--submissionFile",
+        "tiny.csv",
+    ]);
+    let log = stderr(&output);
+    assert!(output.status.success(), "fkd-cli train failed:\n{log}");
+    assert!(
+        log.contains("split 300 faces into 250 for training and 50 for validation"),
+        "{log}"
+    );
+    assert!(log.contains("epoch 2:"), "{log}");
+    assert!(log.contains("vs baseline"), "{log}");
+
+    for file in [
+        "config.json",
+        "preprocessing.safetensors",
+        "baseline.json",
+        "metrics.csv",
+        "state.json",
+        "last.bpk",
+        "last-optimizer.bpk",
+        "best.bpk",
+        "tiny.csv",
+    ] {
+        assert!(
+            run.join(file).is_file(),
+            "{file} missing in the run directory:\n{log}"
+        );
+    }
+
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = metrics.lines().collect();
+    assert_eq!(lines.len(), 3, "{metrics}");
+    assert!(lines[1].starts_with("1,"), "{metrics}");
+    assert!(lines[2].starts_with("2,"), "{metrics}");
+
+    // One row per lookup row, in RowId order, every value in [0, 96].
+    let submission = std::fs::read_to_string(run.join("tiny.csv")).unwrap();
+    let mut lines = submission.lines();
+    assert_eq!(lines.next(), Some("RowId,Location"));
+    let mut count = 0;
+    for (index, line) in lines.enumerate() {
+        let (row_id, location) = line.split_once(',').unwrap();
+        assert_eq!(row_id.parse::<usize>().unwrap(), index + 1);
+        let location: f32 = location.parse().unwrap();
+        assert!((0.0..=96.0).contains(&location), "{line}");
+        count += 1;
+    }
+    assert_eq!(count, 9484);
+}
+
+#[test]
+fn baseline_writes_submission() {
+    let Some(shared) = shared_data() else { return };
+    let data = tempfile::tempdir().unwrap();
+    extract_kaggle_zip(&shared, data.path());
+    let submission = data.path().join("baseline.csv");
+
+    let output = fkd_cli(&[
+        "baseline",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--submission-file",
+        submission.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let text = std::fs::read_to_string(&submission).unwrap();
+    assert_eq!(text.lines().count(), 9485);
+    assert_eq!(text.lines().next(), Some("RowId,Location"));
+}
+
+#[test]
+fn missing_training_csv_says_how_to_fetch() {
+    let data = tempfile::tempdir().unwrap();
+    let output = fkd_cli(&[
+        "train",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--run-dir",
+        data.path().join("run").to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let log = stderr(&output);
+    assert!(log.contains("training.csv not found"), "{log}");
+    assert!(log.contains("cargo xtask fetch-data"), "{log}");
+}
+
+#[test]
+fn bad_list_flag_shows_accepted_forms() {
+    let output = fkd_cli(&["train", "--channelSize", "{96;96}"]);
+    assert!(!output.status.success());
+    let log = stderr(&output);
+    assert!(
+        log.contains("expected a list such as '{96,96}', '96,96' or a single value such as '3000'"),
+        "{log}"
+    );
+}
+
+#[test]
+fn impossible_geometry_is_rejected_before_training() {
+    let data = tempfile::tempdir().unwrap();
+    let run = data.path().join("run");
+    let output = fkd_cli(&[
+        "train",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--run-dir",
+        run.to_str().unwrap(),
+        "--channelSize",
+        "{8,8,8,8,8}",
+        "--kernelSize",
+        "{9,9,9,9,9}",
+        "--poolSize",
+        "{2,2,2,2,2}",
+        "--poolStride",
+        "{2,2,2,2,2}",
+        "--kernelStride",
+        "{1,1,1,1,1}",
+    ]);
+    assert!(!output.status.success());
+    let log = stderr(&output);
+    assert!(log.contains("conv layer"), "{log}");
+    assert!(
+        !run.exists(),
+        "no run directory for an invalid configuration"
+    );
+}
