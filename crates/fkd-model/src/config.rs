@@ -52,6 +52,9 @@ pub struct KeypointNetConfig {
     /// optionally the output layer. Conv layers drop whole input channels (Torch7's
     /// `SpatialDropout`), dense layers single inputs. A probability of 0 disables dropout at
     /// that depth. When `dropout` is on, the list needs one entry per conv and hidden layer.
+    ///
+    /// NOTE: the first conv layer's input is the single grayscale channel, so its dropout
+    /// zeroes whole images (with probability 0.2 by default), as the dp tutorial's does.
     #[config(default = "vec![0.2, 0.5, 0.5, 0.5]")]
     pub dropout_prob: Vec<f64>,
     /// Batch normalization after each conv and hidden layer, before the activation.
