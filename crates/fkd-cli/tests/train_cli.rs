@@ -145,6 +145,112 @@ fn train_tiny_network_on_real_rows() {
     assert_eq!(count, 9484);
 }
 
+/// Arguments of a tiny two-layer training run on the first 200 rows.
+fn tiny_run_args<'a>(data: &'a str, run: &'a str, max_epoch: &'a str) -> Vec<&'a str> {
+    vec![
+        "train",
+        "--data",
+        data,
+        "--run-dir",
+        run,
+        "--max-rows",
+        "200",
+        "--channelSize",
+        "{4}",
+        "--kernelSize",
+        "5",
+        "--poolSize",
+        "4",
+        "--poolStride",
+        "4",
+        "--hiddenSize",
+        "{}",
+        "--maxEpoch",
+        max_epoch,
+        "--optimizer",
+        "adam",
+        "--learningRate",
+        "0.01",
+        "--loss",
+        "coordinates",
+        "--augment",
+        "flip",
+        "--seed",
+        "7",
+    ]
+}
+
+/// Drops the last column (seconds) of each metrics row.
+fn metrics_without_time(run: &Path) -> Vec<String> {
+    std::fs::read_to_string(run.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .map(|line| line.rsplit_once(',').unwrap().0.to_string())
+        .collect()
+}
+
+#[test]
+fn same_seed_gives_same_run() {
+    let Some(shared) = shared_data() else { return };
+    let data = tempfile::tempdir().unwrap();
+    extract_kaggle_zip(&shared, data.path());
+    let data_path = data.path().to_str().unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let first = runs.path().join("first");
+    let second = runs.path().join("second");
+
+    for run in [&first, &second] {
+        let output = fkd_cli(&tiny_run_args(data_path, run.to_str().unwrap(), "2"));
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+
+    assert_eq!(metrics_without_time(&first), metrics_without_time(&second));
+    assert_eq!(
+        std::fs::read(first.join("submission.csv")).unwrap(),
+        std::fs::read(second.join("submission.csv")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(first.join("best.bpk")).unwrap(),
+        std::fs::read(second.join("best.bpk")).unwrap()
+    );
+}
+
+#[test]
+fn resume_continues_from_last_epoch() {
+    let Some(shared) = shared_data() else { return };
+    let data = tempfile::tempdir().unwrap();
+    extract_kaggle_zip(&shared, data.path());
+    let data_path = data.path().to_str().unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let run = runs.path().join("run");
+    let run_path = run.to_str().unwrap();
+
+    let output = fkd_cli(&tiny_run_args(data_path, run_path, "1"));
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(metrics_without_time(&run).len(), 2);
+
+    let output = fkd_cli(&[
+        "train",
+        "--resume",
+        run_path,
+        "--data",
+        data_path,
+        "--maxEpoch",
+        "3",
+    ]);
+    let log = stderr(&output);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("after epoch 1"), "{log}");
+    assert!(!log.contains("epoch 1:"), "{log}");
+    assert!(log.contains("epoch 3:"), "{log}");
+
+    let metrics = metrics_without_time(&run);
+    assert_eq!(metrics.len(), 4, "{metrics:?}");
+    assert!(metrics[3].starts_with("3,"), "{metrics:?}");
+    let state = std::fs::read_to_string(run.join("state.json")).unwrap();
+    assert!(state.contains("\"epoch\": 3"), "{state}");
+}
+
 #[test]
 fn baseline_writes_submission() {
     let Some(shared) = shared_data() else { return };

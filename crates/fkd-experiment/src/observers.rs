@@ -67,8 +67,8 @@ pub const METRICS_HEADER: &str =
     "epoch,train_loss,train_mse,valid_mse,valid_rmse,baseline_mse,learning_rate,seconds";
 
 impl MetricsHistory {
-    /// A history kept in `run`'s `metrics.csv`, continuing the rows already there (on
-    /// resume) up to and including epoch `last_epoch`.
+    /// Creates a history kept in `run`'s `metrics.csv`. On resume it keeps the rows
+    /// already there up to and including epoch `last_epoch`.
     pub fn new(run: &RunDirectory, last_epoch: usize) -> Self {
         let path = run.metrics_path();
         let rows = std::fs::read_to_string(&path)
@@ -133,7 +133,7 @@ pub struct CheckpointSaver {
 }
 
 impl CheckpointSaver {
-    /// A saver writing into `run`.
+    /// Creates a saver that writes into `run`.
     pub fn new(run: RunDirectory) -> Self {
         Self { run }
     }
@@ -164,7 +164,7 @@ pub struct SubmissionWriter {
 }
 
 impl SubmissionWriter {
-    /// A writer of the submission at `path`.
+    /// Creates a writer of the submission at `path`.
     pub fn new(path: PathBuf) -> Self {
         Self { path }
     }

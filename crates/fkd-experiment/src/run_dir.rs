@@ -29,7 +29,7 @@ use crate::config::ExperimentConfig;
 use crate::error::{ExperimentError, Result};
 use crate::state::TrainingState;
 
-/// Which saved model to load.
+/// A saved model: the best one or the last one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckpointKind {
     /// The model at the epoch with the lowest validation keypoint MSE.
@@ -242,8 +242,11 @@ fn write_through_temporary(
     write: impl FnOnce(&Path) -> std::result::Result<(), String>,
 ) -> Result<()> {
     let directory = path.parent().unwrap_or(Path::new("."));
+    // burn's burnpack writer appends ".bpk" to a path without that extension, so the
+    // temporary file gets it already.
     let temporary = tempfile::Builder::new()
         .prefix(".checkpoint")
+        .suffix(".bpk")
         .tempfile_in(directory)
         .map_err(|error| ExperimentError::io(directory, error))?
         .into_temp_path();

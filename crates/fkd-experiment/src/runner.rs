@@ -1,6 +1,6 @@
-//! The training loop: per epoch a training pass, a validation pass with the keypoint
-//! feedback, and on a new validation minimum a test pass for the submission; events go
-//! to the observers after each epoch.
+//! The training loop. Each epoch runs a training pass, a validation pass with the
+//! keypoint feedback and, on a new validation minimum, a test pass for the submission.
+//! Events go to the observers after each epoch.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +20,7 @@ use fkd_feedback::{BatchOutput, Feedback, KeypointFeedback, SubmissionFeedback, 
 use fkd_model::{KeypointNet, apply_max_norm, kl_divergence_loss};
 
 use crate::config::{ExperimentConfig, OptimizerKind};
+use crate::curve::LearningCurve;
 use crate::error::{ExperimentError, Result};
 use crate::events::{
     Control, EarlyStopper, EpochContext, EpochReport, Event, Observer, StopReason,
@@ -114,11 +115,11 @@ impl ExperimentData {
 
 /// Reports progress of the passes (a progress bar, or nothing).
 pub trait Progress {
-    /// A pass named `name` over `batches` batches starts.
+    /// Starts showing a pass named `name` over `batches` batches.
     fn start(&self, name: &str, batches: usize);
-    /// One batch finished.
+    /// Records one finished batch.
     fn advance(&self);
-    /// The pass finished.
+    /// Ends the pass.
     fn finish(&self);
 }
 
@@ -216,8 +217,8 @@ fn validate(config: &ExperimentConfig) -> Result<()> {
 /// Trains the experiment in `run` on `device` and returns its final progress.
 ///
 /// A new run fits the preprocessing and the baseline on the training split and saves
-/// them with the configuration; `options.resume` loads them, the last checkpoint and the
-/// optimizer state instead and continues with the next epoch.
+/// them with the configuration. With `options.resume`, it loads them, the last
+/// checkpoint and the optimizer state instead, and continues with the next epoch.
 pub fn train(
     config: &ExperimentConfig,
     run: &RunDirectory,
@@ -304,6 +305,7 @@ pub fn train(
     let mut observers: Vec<Box<dyn Observer>> = vec![
         Box::new(EpochLogger),
         Box::new(MetricsHistory::new(run, state.epoch)),
+        Box::new(LearningCurve::new(run, state.epoch)),
         Box::new(CheckpointSaver::new(run.clone())),
         Box::new(EarlyStopper::new(config.training.max_tries)),
     ];
