@@ -75,8 +75,8 @@ impl CurvePoint {
 
 /// Redraws `learning-curve.png` after every epoch.
 ///
-/// A failed write is logged as a warning and does not stop the run, because the
-/// picture can be redrawn from `metrics.csv` at the next epoch.
+/// A failed write is logged as a warning and does not stop the run, because the next
+/// epoch rewrites the whole picture.
 #[derive(Debug)]
 pub struct LearningCurve {
     path: PathBuf,
@@ -104,7 +104,8 @@ impl LearningCurve {
         &self.points
     }
 
-    /// Adds (or replaces) the point of `point.epoch` and rewrites the picture.
+    /// Adds the point of `point.epoch`, replacing an earlier one of that epoch, and
+    /// rewrites the picture.
     pub fn record(&mut self, point: CurvePoint, best_epoch: Option<usize>) -> Result<()> {
         self.points.retain(|existing| existing.epoch != point.epoch);
         self.points.push(point);
@@ -167,7 +168,7 @@ fn read_metrics_points(path: &Path, last_epoch: usize) -> Vec<CurvePoint> {
         let fields: Vec<&str> = line.split(',').collect();
         let value = |column: usize| -> std::result::Result<Option<f64>, ()> {
             match fields.get(column) {
-                Some(field) if field.is_empty() => Ok(None),
+                Some(&"") => Ok(None),
                 Some(field) => field.parse().map(Some).map_err(|_| ()),
                 None => Err(()),
             }
@@ -274,10 +275,9 @@ pub fn render_learning_curve(points: &[CurvePoint], best_epoch: Option<usize>) -
         .iter()
         .map(|point| (point.epoch, point.valid_mse))
         .collect();
+    draw_frame(&mut image);
     draw_series(&mut image, &x_axis, &y_axis, &train, TRAIN_COLOUR);
     draw_series(&mut image, &x_axis, &y_axis, &valid, VALID_COLOUR);
-
-    draw_frame(&mut image);
     image
 }
 
@@ -420,19 +420,14 @@ impl EpochAxis {
         PLOT_LEFT + fraction * (PLOT_RIGHT - PLOT_LEFT)
     }
 
-    /// Returns about 10 or fewer whole epochs at a step of 1, 2 or 5 times a power of 10.
+    /// Returns the first epoch and the multiples of the smallest step among 1, 2, 5,
+    /// 10, 20, 50... that leaves at most 10 steps across the axis.
     fn ticks(&self) -> Vec<usize> {
         let span = self.last - self.first;
-        let mut step = 1usize;
-        for multiplier in [2, 5].iter().cycle() {
-            if span / step as f64 <= 10.0 {
-                break;
-            }
-            step = match multiplier {
-                2 => step * 2,
-                _ => step / 2 * 5,
-            };
-        }
+        let step = (0..18u32)
+            .flat_map(|power| [1, 2, 5].map(|mantissa| mantissa * 10usize.pow(power)))
+            .find(|&step| span / step as f64 <= 10.0)
+            .unwrap_or(1);
 
         let start = self.first.ceil().max(1.0) as usize;
         let end = self.last.floor() as usize;
@@ -477,8 +472,8 @@ impl LogAxis {
         Some(PLOT_BOTTOM - fraction * (PLOT_BOTTOM - PLOT_TOP))
     }
 
-    /// Returns at least 3 tick values inside the axis where a mantissa set gives them
-    /// (1, 2, 5; then 1..9; then finer), at most 12.
+    /// Returns the ticks inside the axis from the coarsest mantissa set (1, 2, 5, then
+    /// 1 to 9, then finer) that gives at least 3 ticks, without going past 12 ticks.
     fn ticks(&self) -> Vec<f64> {
         const MANTISSA_SETS: [&[f64]; 3] = [
             &[1.0, 2.0, 5.0],
@@ -596,9 +591,9 @@ mod tests {
     #[test]
     fn curve_without_best_has_no_green() {
         let image = render_learning_curve(&three_epochs(), None);
+        let legend_only = render_learning_curve(&[], None);
 
-        // The legend's sample line is the only green.
-        assert_eq!(count(&image, BEST_COLOUR), 50);
+        assert_eq!(count(&image, BEST_COLOUR), count(&legend_only, BEST_COLOUR));
     }
 
     #[test]
@@ -628,8 +623,13 @@ mod tests {
 
         let image = render_learning_curve(&points, None);
 
+        let legend_only = render_learning_curve(&[], None);
+
         assert_eq!(image.width(), CURVE_WIDTH);
-        assert_eq!(count(&image, VALID_COLOUR), 50);
+        assert_eq!(
+            count(&image, VALID_COLOUR),
+            count(&legend_only, VALID_COLOUR)
+        );
     }
 
     #[test]
@@ -643,6 +643,10 @@ mod tests {
         assert_eq!(
             EpochAxis::new(1, 100).ticks(),
             vec![1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+        );
+        assert_eq!(
+            EpochAxis::new(1, 300).ticks(),
+            vec![1, 50, 100, 150, 200, 250, 300]
         );
     }
 
@@ -660,7 +664,10 @@ mod tests {
     fn log_ticks_wide_range() {
         let axis = LogAxis::new(&[1.5, 400.0]);
 
-        assert_eq!(axis.ticks(), vec![2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0]);
+        assert_eq!(
+            axis.ticks(),
+            vec![2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0]
+        );
     }
 
     #[test]
