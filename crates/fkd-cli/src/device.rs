@@ -70,7 +70,10 @@ fn cpu_device() -> Result<Device> {
     tch_device(None)
 }
 
+// NOTE: burn 0.22 deprecates its libtorch backend in favour of CubeCL backends, but
+// libtorch is the GPU path that installs from a package registry, so fkd keeps it.
 #[cfg(feature = "tch")]
+#[allow(deprecated)]
 fn tch_device(cuda: Option<usize>) -> Result<Device> {
     Ok(match cuda {
         Some(index) => Device::libtorch_cuda(index),
