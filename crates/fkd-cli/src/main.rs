@@ -3,8 +3,16 @@
 
 mod baseline;
 mod device;
+mod draw;
+mod evaluate;
+mod images;
+mod labels;
 mod lists;
+mod predict;
+mod predictor;
 mod progress;
+mod show;
+mod submit;
 mod train;
 
 use std::io::IsTerminal;
@@ -28,6 +36,14 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Write the mean-keypoint baseline submission.
     Baseline(baseline::BaselineArgs),
+    /// Predict the keypoints of faces in image files, in the images' own pixels.
+    Predict(predict::PredictArgs),
+    /// Print the RMSE per keypoint of a saved run next to the mean baseline's.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Write a Kaggle submission from a saved run, without training.
+    Submit(submit::SubmitArgs),
+    /// Draw a contact sheet of training faces with labelled and predicted keypoints.
+    Show(show::ShowArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +54,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Train(args) => train::run(args),
         Command::Baseline(args) => baseline::run(args),
+        Command::Predict(args) => predict::run(args),
+        Command::Evaluate(args) => evaluate::run(args),
+        Command::Submit(args) => submit::run(args),
+        Command::Show(args) => show::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
