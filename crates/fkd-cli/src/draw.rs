@@ -1,6 +1,6 @@
-//! Keypoint markers and labels drawn on RGB images: filled dots for one set of
-//! keypoints, crosses for a second set, each coloured by the side of the face it
-//! belongs to, and text in the public-domain 8x8 bitmap font of `font8x8`.
+//! Keypoint markers and text labels on RGB images. Markers are filled dots or crosses,
+//! coloured by the side of the face their keypoint belongs to. Text uses the
+//! public-domain 8x8 bitmap font of `font8x8`.
 //!
 //! Coordinates are in pixel-index space: the centre of pixel column 0 is at x = 0.
 
@@ -68,8 +68,8 @@ pub fn draw_keypoints(
     }
 }
 
-/// Draws the present keypoints of `keypoints`; a keypoint with a missing x or y is
-/// skipped.
+/// Draws the present keypoints of `keypoints`, skipping a keypoint with a missing x or
+/// y.
 pub fn draw_present_keypoints(
     image: &mut RgbImage,
     keypoints: &Keypoints,
@@ -189,7 +189,7 @@ mod tests {
 
     const GRAY: Rgb<u8> = Rgb([128, 128, 128]);
 
-    /// Keypoint k at (10 + 12 k, 20), all 15 apart from each other.
+    /// Returns coordinates with keypoint k at (10 + 12 k, 20), 12 pixels apart.
     fn spread_keypoints() -> [f32; NUM_COORDS] {
         let mut coordinates = [0.0; NUM_COORDS];
         for keypoint in 0..NUM_KEYPOINTS {

@@ -24,7 +24,7 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "DIR")]
     pub run: PathBuf,
 
-    /// Which of the run's models to score.
+    /// Checkpoint to score: best (lowest validation MSE) or last.
     #[arg(long, value_enum, default_value = "best")]
     pub checkpoint: CheckpointArg,
 
@@ -43,9 +43,9 @@ pub struct EvaluateArgs {
     #[arg(long, conflicts_with = "labels")]
     pub all: bool,
 
-    /// Labels CSV of image files (`file` then the 30 coordinate columns, in each
-    /// image's pixels; file names relative to the CSV's folder). Each whole image is
-    /// resized to 96x96 and the errors are in the images' own pixels.
+    /// Labels CSV of image files: `file` then the 30 coordinate columns in each image's
+    /// pixels, with file names relative to the CSV's folder. Each whole image is resized
+    /// to 96x96, and the errors are in the images' own pixels.
     #[arg(long, value_name = "CSV")]
     pub labels: Option<PathBuf>,
 
@@ -68,7 +68,7 @@ pub enum TableFormat {
 /// RMSE per keypoint and overall, for the model and the mean baseline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ErrorTable {
-    /// What was scored, such as `validation split of data/training.csv`.
+    /// Description of the scored data, such as `validation split of data/training.csv`.
     pub source: String,
     /// The unit of every RMSE.
     pub unit: String,
@@ -127,7 +127,7 @@ impl ErrorTable {
         }
     }
 
-    /// Builds the table from one report that holds both the model's and the
+    /// Builds the table from one report that contains both the model's and the
     /// baseline's errors.
     fn from_report(source: String, unit: &str, report: &KeypointReport) -> Self {
         let mut table = Self::from_reports(source, unit, report, report);

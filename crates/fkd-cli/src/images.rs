@@ -4,8 +4,8 @@
 //!
 //! Coordinates are in pixel-index space on both sides: the centre of pixel column 0 is
 //! at x = 0, so an image W pixels wide spans x in [-0.5, W - 0.5]. The resize maps that
-//! span onto the face's [-0.5, 95.5], which is the mapping that `image`'s resampler
-//! uses (output pixel centre i samples input position (i + 0.5) * W / 96 - 0.5).
+//! span onto the face's [-0.5, 95.5]. That is the mapping of the `image` crate's
+//! resampler (0.25): output pixel centre i samples input position (i + 0.5) * W / 96 - 0.5.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -238,7 +238,7 @@ mod tests {
 
     use super::*;
 
-    /// A black `width` x `height` image with a Gaussian blob of stdv `sigma` pixels
+    /// Returns a black `width` x `height` image with a Gaussian blob of stdv `sigma` pixels
     /// centred at (x, y).
     fn blob(width: u32, height: u32, x: f64, y: f64, sigma: f64) -> RgbImage {
         RgbImage::from_fn(width, height, |column, row| {

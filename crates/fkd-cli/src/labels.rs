@@ -1,6 +1,6 @@
 //! Keypoint labels of image files: a CSV with a `file` column and the 30 coordinate
 //! columns of `training.csv`, in the images' own pixel coordinates. File names are
-//! relative to the CSV's folder; an empty coordinate field is a missing value.
+//! relative to the CSV's folder, and an empty coordinate field is a missing value.
 //!
 //! ```text
 //! file,left_eye_center_x,left_eye_center_y,...,mouth_center_bottom_lip_y
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use fkd_data::keypoints::{COORDINATE_NAMES, coordinate_index};
 use fkd_data::{DataError, Keypoints, Location, NUM_COORDS};
 
-/// The name of the column that holds the image file names.
+/// Name of the column with the image file names.
 pub const FILE_COLUMN: &str = "file";
 
 /// One labelled image.
@@ -34,7 +34,7 @@ pub fn read_labels(path: &Path) -> Result<Vec<LabelledImage>, DataError> {
     parse_labels(file, path)
 }
 
-/// Parses a labels CSV read from `reader`; `path` names it in errors and is the base of
+/// Parses a labels CSV read from `reader`. `path` names it in errors and is the base of
 /// the relative file names.
 pub fn parse_labels(
     reader: impl std::io::Read,
@@ -202,7 +202,8 @@ mod tests {
         format!("{FILE_COLUMN},{}", COORDINATE_NAMES.join(","))
     }
 
-    /// A row for `file` with coordinate c = c + 0.5, except empty fields at `missing`.
+    /// Returns a row for `file` with coordinate c = c + 0.5, except empty fields at
+    /// `missing`.
     fn row(file: &str, missing: &[usize]) -> String {
         let mut fields = vec![file.to_string()];
         for coordinate in 0..NUM_COORDS {

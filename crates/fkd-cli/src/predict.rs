@@ -17,8 +17,8 @@ use crate::draw::{Marker, draw_keypoints, marker_radius};
 use crate::images::{Crop, Face, face_from_image, read_image, write_png};
 use crate::predictor::{CheckpointArg, Predictor};
 
-/// Image files decoded and predicted together; bounds the decoded images held in
-/// memory at once.
+/// Number of image files decoded and predicted together. It bounds the decoded images
+/// held in memory at once.
 const FILES_PER_CHUNK: usize = 64;
 
 /// Options of `fkd-cli predict`.
@@ -28,7 +28,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "DIR")]
     pub run: PathBuf,
 
-    /// Which of the run's models to use.
+    /// Checkpoint to load: best (lowest validation MSE) or last.
     #[arg(long, value_enum, default_value = "best")]
     pub checkpoint: CheckpointArg,
 
@@ -37,7 +37,7 @@ pub struct PredictArgs {
     pub device: DeviceSpec,
 
     /// Region X,Y,W,H (left, top, width, height in pixels) of every image to use as the
-    /// face; without it, the whole image is resized to 96x96.
+    /// face. Without it, the whole image is resized to 96x96.
     #[arg(long, value_name = "X,Y,W,H")]
     pub crop: Option<Crop>,
 
@@ -50,7 +50,7 @@ pub struct PredictArgs {
     #[arg(long, value_name = "DIR")]
     pub overlay: Option<PathBuf>,
 
-    /// Image files; the format is recognized by content, not by extension.
+    /// Image files. Their format is recognized by content, not by extension.
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
 }

@@ -46,7 +46,7 @@ pub struct ShowArgs {
     #[arg(long, value_name = "DIR")]
     pub run: Option<PathBuf>,
 
-    /// Which of the run's models to use.
+    /// Checkpoint to load: best (lowest validation MSE) or last.
     #[arg(long, value_enum, default_value = "best")]
     pub checkpoint: CheckpointArg,
 

@@ -24,7 +24,7 @@ pub struct SubmitArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 
-    /// Where to write the submission (`RowId,Location`).
+    /// Path of the submission file to write (`RowId,Location`).
     #[arg(
         long = "submission-file",
         visible_alias = "submissionFile",
@@ -32,7 +32,7 @@ pub struct SubmitArgs {
     )]
     pub submission_file: PathBuf,
 
-    /// Which of the run's models to use.
+    /// Checkpoint to load: best (lowest validation MSE) or last.
     #[arg(long, value_enum, default_value = "best")]
     pub checkpoint: CheckpointArg,
 

@@ -78,7 +78,7 @@ fn write_kaggle_files(directory: &Path) {
     }
     std::fs::write(directory.join("test.csv"), test).unwrap();
 
-    // Image 1 asks for all 30 values, image 2 for the first 8, image 3 for 4.
+    // Image 1 requests all 30 values, image 2 for the first 8, image 3 for 4.
     let mut lookup = String::from("RowId,ImageId,FeatureName,Location\n");
     let mut row_id = 1;
     for (image_id, count) in [(1, 30), (2, 8), (3, 4)] {
@@ -148,7 +148,7 @@ impl TrainedRun {
     }
 }
 
-/// A `width` x `height` RGBA image with a bright ellipse on a dark background.
+/// Returns a `width` x `height` RGBA image with a bright ellipse on a dark background.
 fn face_like(width: u32, height: u32) -> RgbaImage {
     RgbaImage::from_fn(width, height, |x, y| {
         let dx = (f64::from(x) - f64::from(width) / 2.0) / (f64::from(width) / 3.0);
