@@ -6,6 +6,7 @@
 //!   preprocessing.safetensors   fitted preprocessing (scaling, standardize, ZCA)
 //!   baseline.json               mean keypoints of the training split
 //!   metrics.csv                 one row per epoch
+//!   learning-curve.png          train and valid MSE per epoch, redrawn each epoch
 //!   state.json                  progress, for --resume
 //!   last.bpk, last-optimizer.bpk  model and optimizer after the last epoch
 //!   best.bpk                    model at the best validation epoch
