@@ -17,7 +17,11 @@ synthetic batch are the ones of the Rust side:
   ((face * 31 + coordinate * 7) % 90) + 3.5, missing where
   (face + coordinate) % 4 == 3.
 
-Prints one JSON object on stdout. Needs only torch.
+With --backward burn, the conv layers and ReLUs compute their gradients with
+the ATen calls that burn 0.22's default backward makes through burn-tch,
+instead of PyTorch's fused kernels, so that the difference between the two
+runs is the cost of those defaults. Prints one JSON object on stdout. Needs
+only torch.
 """
 
 import argparse
@@ -26,6 +30,7 @@ import math
 import time
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 NUM_COORDS = 30
@@ -39,13 +44,65 @@ def parse_sizes(text):
     return [int(value) for value in text.split(",") if value]
 
 
-def build_network(channels, kernels, pools, hidden):
-    """Build the keypoint network of fkd_model::KeypointNetConfig."""
+class BurnConv2dFunction(torch.autograd.Function):
+    """A stride-1, unpadded conv2d whose backward makes burn 0.22's default calls
+    (burn-backend's conv2d_x_backward, conv2d_weight_backward, conv2d_bias_backward)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        return F.conv2d(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_x = F.conv_transpose2d(grad, weight)
+        if ctx.needs_input_grad[1]:
+            # A conv of the input with the output gradient as the kernel, batch and
+            # channels swapped.
+            grad_weight = F.conv2d(x.transpose(0, 1), grad.transpose(0, 1)).transpose(0, 1)
+        if ctx.needs_input_grad[2]:
+            grad_bias = grad.transpose(0, 1).reshape(grad.shape[1], -1).sum(1)
+        return grad_x, grad_weight, grad_bias
+
+
+class BurnConv2d(nn.Conv2d):
+    def forward(self, x):
+        return BurnConv2dFunction.apply(x, self.weight, self.bias)
+
+
+class BurnReluFunction(torch.autograd.Function):
+    """ReLU whose backward is burn's default: a mask of output <= 0, then mask_fill."""
+
+    @staticmethod
+    def forward(ctx, x):
+        output = torch.relu(x)
+        ctx.save_for_backward(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        (output,) = ctx.saved_tensors
+        return grad.masked_fill(output <= 0, 0.0)
+
+
+class BurnRelu(nn.Module):
+    def forward(self, x):
+        return BurnReluFunction.apply(x)
+
+
+def build_network(channels, kernels, pools, hidden, backward="native"):
+    """Build the keypoint network of fkd_model::KeypointNetConfig. With backward="burn",
+    its conv layers and ReLUs use burn's default backward."""
+    conv = BurnConv2d if backward == "burn" else nn.Conv2d
+    relu = BurnRelu if backward == "burn" else nn.ReLU
     layers = []
     in_channels = 1
     side = IMAGE_SIDE
     for out_channels, kernel, pool in zip(channels, kernels, pools, strict=True):
-        layers += [nn.Conv2d(in_channels, out_channels, kernel), nn.ReLU()]
+        layers += [conv(in_channels, out_channels, kernel), relu()]
         side = side - kernel + 1
         if pool > 0:
             layers.append(nn.MaxPool2d(pool, pool))
@@ -55,7 +112,7 @@ def build_network(channels, kernels, pools, hidden):
     layers.append(nn.Flatten())
     features = in_channels * side * side
     for width in hidden:
-        layers += [nn.Linear(features, width), nn.ReLU()]
+        layers += [nn.Linear(features, width), relu()]
         features = width
     layers.append(nn.Linear(features, NUM_COORDS * NUM_BINS))
     return nn.Sequential(*layers)
@@ -116,20 +173,24 @@ def synchronize(device):
 
 
 def time_training_steps(args, device):
-    """Return the wall times in ms of the timed training steps, and of as many forward
-    passes with the loss that build the autograd graph but run no backward."""
+    """Return the wall times in ms of the timed training steps and of their forward
+    passes with the loss."""
     torch.manual_seed(0)
-    network = build_network(args.channels, args.kernels, args.pools, args.hidden).to(device)
+    network = build_network(args.channels, args.kernels, args.pools, args.hidden, args.backward)
+    network = network.to(device)
     optimizer = torch.optim.SGD(network.parameters(), lr=args.learning_rate)
     images, targets, mask = synthetic_batch(args.batch, device)
 
     times = []
+    forward_times = []
     for step in range(args.warmup + args.steps):
         synchronize(device)
         started = time.perf_counter()
 
         log_probs = log_probs_of(network, images)
         loss = kl_divergence_loss(log_probs, targets, mask)
+        synchronize(device)
+        forward_elapsed = (time.perf_counter() - started) * 1e3
 
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -142,16 +203,7 @@ def time_training_steps(args, device):
             raise SystemExit(f"training step {step}: loss is {loss_value}, expected a finite value")
         if step >= args.warmup:
             times.append(elapsed)
-
-    forward_times = []
-    for repeat in range(args.warmup + args.steps):
-        synchronize(device)
-        started = time.perf_counter()
-        loss = kl_divergence_loss(log_probs_of(network, images), targets, mask)
-        loss.item()
-        elapsed = (time.perf_counter() - started) * 1e3
-        if repeat >= args.warmup:
-            forward_times.append(elapsed)
+            forward_times.append(forward_elapsed)
     return times, forward_times
 
 
@@ -207,6 +259,12 @@ def main():
     parser.add_argument("--inference-repeats", type=int, default=3, help="timed forward passes at the large inference batch")
     parser.add_argument("--single-repeats", type=int, default=20, help="timed forward passes at batch 1")
     parser.add_argument("--inference-batch", type=int, default=256, help="faces per large inference batch")
+    parser.add_argument(
+        "--backward",
+        choices=["native", "burn"],
+        default="native",
+        help="gradients of conv layers and ReLUs: PyTorch's own, or burn 0.22's default calls",
+    )
     parser.add_argument("--result-prefix", default="", help="text printed before the JSON result")
     args = parser.parse_args()
     # Once torch and its libraries are loaded, before any tensor exists.
@@ -221,7 +279,7 @@ def main():
     large_ms = time_inference(args, device, args.inference_batch, args.inference_repeats)
 
     result = {
-        "backend": "pytorch",
+        "backend": "pytorch" if args.backward == "native" else "pytorch-burn-backward",
         "version": torch.__version__,
         "device": str(device),
         "threads": torch.get_num_threads(),

@@ -21,8 +21,8 @@ pub struct Measurement {
     pub threads: Option<usize>,
     /// Wall time of each timed training step, in milliseconds.
     pub train_step_ms: Vec<f64>,
-    /// Wall time of each timed forward pass with the loss on the training device, which
-    /// builds the autodiff graph but runs no backward, in milliseconds.
+    /// Wall time of the forward pass and the loss within each timed training step, in
+    /// milliseconds.
     #[serde(default)]
     pub train_forward_ms: Vec<f64>,
     /// Wall time of each timed forward pass on one face, in milliseconds.

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use burn::data::dataloader::batcher::Batcher;
@@ -136,15 +136,24 @@ fn random_images(batch: usize, device: &Device) -> Tensor<4> {
     )
 }
 
+/// The results of one training step.
+struct StepOutput {
+    model: KeypointNet,
+    log_probs: Tensor<3>,
+    /// Time from the start of the step until the loss was computed on the device.
+    forward: Duration,
+}
+
 /// Runs one training step: forward, masked KL loss, backward, SGD update, max-norm, and
-/// the loss read back to the host (which also waits for the device). Returns the updated
-/// model, the log-probabilities and the loss.
+/// the loss read back to the host (which also waits for the device).
 fn training_step(
     model: KeypointNet,
     optimizer: &mut ModuleOptimizer,
     batch: TrainingBatch,
     plan: &WorkerPlan,
-) -> Result<(KeypointNet, Tensor<3>, f32)> {
+) -> Result<StepOutput> {
+    let started = Instant::now();
+    let device = batch.images.device();
     let log_probs = model.forward_log_probs(batch.images);
     let loss = kl_divergence_loss(
         log_probs.clone(),
@@ -152,6 +161,8 @@ fn training_step(
         batch.mask,
         KlNormalization::ElementMean,
     )?;
+    device.sync().context("failed to wait for the device")?;
+    let forward = started.elapsed();
 
     let gradients = GradientsParams::from_grads(loss.backward(), &model);
     let model = optimizer.step(plan.learning_rate, model, gradients);
@@ -161,15 +172,19 @@ fn training_step(
     if !loss.is_finite() {
         bail!("the training loss is {loss}, expected a finite value");
     }
-    Ok((model, log_probs, loss))
+    Ok(StepOutput {
+        model,
+        log_probs,
+        forward,
+    })
 }
 
 fn new_optimizer() -> ModuleOptimizer {
     SgdConfig::new().init()
 }
 
-/// Returns the wall times in ms of the timed training steps and of as many forward passes
-/// with the loss on the same model, which build the autodiff graph but run no backward.
+/// Returns the wall times in ms of the timed training steps and of their forward passes
+/// with the loss.
 fn time_training_steps(device: &Device, plan: &WorkerPlan) -> Result<(Vec<f64>, Vec<f64>)> {
     let train_device = device.clone().autodiff();
     let mut model = Some(plan.config.init(&train_device)?);
@@ -177,6 +192,7 @@ fn time_training_steps(device: &Device, plan: &WorkerPlan) -> Result<(Vec<f64>, 
     let batch = synthetic_batch(plan.batch, &train_device);
 
     let mut times = Vec::with_capacity(plan.steps);
+    let mut forward_times = Vec::with_capacity(plan.steps);
     for step in 0..plan.warmup + plan.steps {
         let current = model.take().context("model moved by a failed step")?;
         let inputs = TrainingBatch {
@@ -186,31 +202,13 @@ fn time_training_steps(device: &Device, plan: &WorkerPlan) -> Result<(Vec<f64>, 
         };
 
         let started = Instant::now();
-        let (updated, _, _) = training_step(current, &mut optimizer, inputs, plan)?;
+        let output = training_step(current, &mut optimizer, inputs, plan)?;
         let elapsed = started.elapsed();
 
-        model = Some(updated);
+        model = Some(output.model);
         if step >= plan.warmup {
             times.push(elapsed.as_secs_f64() * 1e3);
-        }
-    }
-
-    let model = model.context("model moved by a failed step")?;
-    let mut forward_times = Vec::with_capacity(plan.steps);
-    for repeat in 0..plan.warmup + plan.steps {
-        let started = Instant::now();
-        let log_probs = model.forward_log_probs(batch.images.clone());
-        let loss = kl_divergence_loss(
-            log_probs,
-            batch.targets.clone(),
-            batch.mask.clone(),
-            KlNormalization::ElementMean,
-        )?;
-        loss.into_scalar::<f32>();
-        let elapsed = started.elapsed();
-
-        if repeat >= plan.warmup {
-            forward_times.push(elapsed.as_secs_f64() * 1e3);
+            forward_times.push(output.forward.as_secs_f64() * 1e3);
         }
     }
     Ok((times, forward_times))
@@ -305,11 +303,11 @@ fn time_training_pass(
             targets: batch.targets,
             mask: batch.mask,
         };
-        let (updated, log_probs, _) = training_step(current, &mut optimizer, inputs, plan)?;
-        model = Some(updated);
+        let output = training_step(current, &mut optimizer, inputs, plan)?;
+        model = Some(output.model);
         let stepped = Instant::now();
 
-        let predictions = decode_to_host(log_probs.detach().exp());
+        let predictions = decode_to_host(output.log_probs.detach().exp());
         let decoded = Instant::now();
         if predictions.len() != chunk.len() {
             bail!(
