@@ -205,12 +205,18 @@ impl ConvLayer {
         if let Some(batch_norm) = &self.batch_norm {
             features = batch_norm.forward(features);
         }
-        features = self.activation.forward(features);
 
-        if let Some(pool) = &self.pool {
-            features = pool.forward(features);
+        // Max pooling commutes with ReLU: pool(relu(x)) = relu(pool(x)) exactly, and the
+        // gradients agree too, because ReLU keeps positive values unchanged and passes no
+        // gradient elsewhere. Pooling first runs ReLU, forward and backward, on a tensor
+        // pool_size^2 times smaller.
+        match &self.pool {
+            Some(pool) if self.activation == Activation::Relu => {
+                self.activation.forward(pool.forward(features))
+            }
+            Some(pool) => pool.forward(self.activation.forward(features)),
+            None => self.activation.forward(features),
         }
-        features
     }
 }
 
@@ -231,7 +237,7 @@ impl DenseLayer {
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Distribution, Tolerance};
+    use burn::tensor::{Distribution, TensorData, Tolerance};
 
     use super::*;
 
@@ -407,6 +413,75 @@ mod tests {
         let max = weights.iter().fold(0.0f32, |max, w| max.max(w.abs()));
         assert!(max <= 1.0 / 44.0, "{max}");
         assert!(max > 0.95 / 44.0, "{max}");
+    }
+
+    /// Returns the values and the gradients of the images and of the conv weight for
+    /// `sum(weights * layer_output)`, with fixed weights from -6 to 6.
+    fn values_and_gradients(
+        output: Tensor<4>,
+        images: &Tensor<4>,
+        layer: &ConvLayer,
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let dims = output.dims();
+        let weights: Vec<f32> = (0..dims.iter().product::<usize>())
+            .map(|index| ((index * 7919) % 13) as f32 - 6.0)
+            .collect();
+        let weights = Tensor::<4>::from_data(TensorData::new(weights, dims), &output.device());
+        let values = output.clone().into_data().try_to_vec::<f32>().unwrap();
+        let gradients = (output * weights).sum().backward();
+        let image_gradient = images.grad(&gradients).unwrap();
+        let weight_gradient = layer.conv.weight.val().grad(&gradients).unwrap();
+        (
+            values,
+            image_gradient.into_data().try_to_vec::<f32>().unwrap(),
+            weight_gradient.into_data().try_to_vec::<f32>().unwrap(),
+        )
+    }
+
+    #[test]
+    fn relu_layer_pools_first_exactly() {
+        let device = Device::flex().autodiff();
+        let model = small_config().init(&device).unwrap();
+        let layer = &model.conv_layers[0];
+        let pool = layer.pool.as_ref().unwrap();
+        let images = random_images(&device).require_grad();
+
+        let reference = pool.forward(burn::tensor::activation::relu(
+            layer.conv.forward(images.clone()),
+        ));
+        let expected = values_and_gradients(reference, &images, layer);
+        let actual = values_and_gradients(layer.forward(images.clone()), &images, layer);
+
+        assert!(expected.0.contains(&0.0));
+        assert!(expected.0.iter().any(|&value| value > 0.0));
+        assert_eq!(actual.0, expected.0);
+        assert_eq!(actual.1, expected.1);
+        assert_eq!(actual.2, expected.2);
+    }
+
+    #[test]
+    fn gelu_layer_pools_last() {
+        let device = Device::flex();
+        let model = small_config()
+            .with_activation(Activation::Gelu)
+            .init(&device)
+            .unwrap();
+        let layer = &model.conv_layers[0];
+        let images = random_images(&device);
+
+        let expected = layer
+            .pool
+            .as_ref()
+            .unwrap()
+            .forward(burn::tensor::activation::gelu(
+                layer.conv.forward(images.clone()),
+            ));
+        let actual = layer.forward(images);
+
+        assert_eq!(
+            actual.into_data().try_to_vec::<f32>().unwrap(),
+            expected.into_data().try_to_vec::<f32>().unwrap()
+        );
     }
 
     #[test]
