@@ -6,7 +6,8 @@ This is the PyTorch side of fkd-cli's `speed` benchmark
 compares its numbers with burn's. The network, the loss, the update and the
 synthetic batch are the ones of the Rust side:
 
-- conv layers (valid padding, stride 1), each followed by ReLU and max pooling;
+- conv layers (valid padding, stride 1), each followed by max pooling and ReLU,
+  in fkd-model's order (which gives the values and gradients of ReLU first);
   dense hidden layers with ReLU; a linear output of 30 x 98 logits;
   a log-softmax over the 98 bins of each coordinate (MultiSoftMax);
 - the masked KL divergence of fkd_model::kl_divergence_loss with the
@@ -102,11 +103,12 @@ def build_network(channels, kernels, pools, hidden, backward="native"):
     in_channels = 1
     side = IMAGE_SIDE
     for out_channels, kernel, pool in zip(channels, kernels, pools, strict=True):
-        layers += [conv(in_channels, out_channels, kernel), relu()]
+        layers.append(conv(in_channels, out_channels, kernel))
         side = side - kernel + 1
         if pool > 0:
             layers.append(nn.MaxPool2d(pool, pool))
             side = (side - pool) // pool + 1
+        layers.append(relu())
         in_channels = out_channels
 
     layers.append(nn.Flatten())
