@@ -20,6 +20,8 @@ fn setup() -> Setup {
         load_before: "0.10 0.20 0.30".to_owned(),
         load_after: "0.40 0.50 0.60".to_owned(),
         cpu: "Test CPU".to_owned(),
+        glibc_tunables: None,
+        elapsed_seconds: 42.4,
     }
 }
 
@@ -84,7 +86,8 @@ fn report_speed_table() {
     assert_eq!(lines[0], "network: tiny");
     assert_eq!(
         lines[2],
-        "CPU: Test CPU; load average 0.10 0.20 0.30 at the start, 0.40 0.50 0.60 at the end"
+        "CPU: Test CPU; load average 0.10 0.20 0.30 at the start, 0.40 0.50 0.60 at the end; \
+         42 s in all"
     );
     assert_eq!(lines[4], "| | burn-tch (cpu) | pytorch (cpu) |");
     assert_eq!(lines[6], "| training step (ms) | 200.0 | 160.0 |");
@@ -105,6 +108,20 @@ fn report_speed_table() {
     assert_eq!(lines[12], "| inference, batch 256 (ms) | 512.0 | 512.0 |");
     assert_eq!(lines[13], "| resident memory at start-up (MiB) | 10 | 10 |");
     assert_eq!(lines[14], "| peak resident memory (MiB) | 300 | 300 |");
+}
+
+#[test]
+fn report_names_glibc_tunables() {
+    let setup = Setup {
+        glibc_tunables: Some("glibc.malloc.mmap_max=0".to_owned()),
+        ..setup()
+    };
+
+    let report = format_report(&setup, &[measurement("burn-tch", 200.0, None)]);
+    let lines: Vec<&str> = report.lines().collect();
+
+    assert_eq!(lines[3], "GLIBC_TUNABLES=glibc.malloc.mmap_max=0");
+    assert_eq!(lines[4], "");
 }
 
 #[test]

@@ -24,6 +24,7 @@ mod worker;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
@@ -318,6 +319,7 @@ fn run_parent(args: &Args) -> Result<()> {
         None
     };
 
+    let started = Instant::now();
     let load_before = load_average();
     let mut measurements = Vec::with_capacity(backends.len());
     for backend in backends {
@@ -342,6 +344,8 @@ fn run_parent(args: &Args) -> Result<()> {
         load_before,
         load_after,
         cpu: cpu_model(),
+        glibc_tunables: std::env::var("GLIBC_TUNABLES").ok(),
+        elapsed_seconds: started.elapsed().as_secs_f64(),
     };
     let report = format_report(&setup, &measurements);
     println!("\n{report}");

@@ -104,6 +104,10 @@ pub struct Setup {
     pub load_after: String,
     /// The CPU model from /proc/cpuinfo.
     pub cpu: String,
+    /// `GLIBC_TUNABLES` of the run, which the children inherit, when it is set.
+    pub glibc_tunables: Option<String>,
+    /// Wall time of the whole benchmark, in seconds.
+    pub elapsed_seconds: f64,
 }
 
 /// Returns the median of `values`, or `None` when there are none.
@@ -139,9 +143,12 @@ pub fn format_report(setup: &Setup, measurements: &[Measurement]) -> String {
     );
     let _ = writeln!(
         text,
-        "CPU: {}; load average {} at the start, {} at the end",
-        setup.cpu, setup.load_before, setup.load_after
+        "CPU: {}; load average {} at the start, {} at the end; {:.0} s in all",
+        setup.cpu, setup.load_before, setup.load_after, setup.elapsed_seconds
     );
+    if let Some(tunables) = &setup.glibc_tunables {
+        let _ = writeln!(text, "GLIBC_TUNABLES={tunables}");
+    }
     text.push('\n');
 
     write_speed_table(&mut text, setup, measurements);
