@@ -11,7 +11,7 @@
 #   --output   report file, default bench-<device>.md in the workspace root.
 #   SPEED OPTIONS are passed to the benchmark (see `cargo bench -p fkd-cli --bench speed
 #   -- --help`). On a GPU they follow these defaults, which they can override:
-#   --steps 20 --single-repeats 50 --large-repeats 10 --whole-epoch.
+#   --rounds 2 --steps 20 --single-repeats 50 --large-repeats 10 --whole-epoch.
 #
 # Environment:
 #   FKD_SHARED_DATA    directory with Kaggle's facial-keypoints-detection.zip, for the
@@ -52,7 +52,7 @@ case "$device" in
     cuda:[0-9]*)
         variant_flag=(--cuda)
         default_dir="$root/libtorch/cuda"
-        device_defaults=(--steps 20 --single-repeats 50 --large-repeats 10 --whole-epoch)
+        device_defaults=(--rounds 2 --steps 20 --single-repeats 50 --large-repeats 10 --whole-epoch)
         ;;
     *) echo "error: '$device' is not a device; expected cuda:N or cpu" >&2; exit 2 ;;
 esac

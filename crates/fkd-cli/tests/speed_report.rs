@@ -13,6 +13,7 @@ fn setup() -> Setup {
         batch: 64,
         large_batch: 256,
         threads: 2,
+        rounds: 2,
         warmup: 1,
         steps: 3,
         single_repeats: 5,
@@ -84,6 +85,11 @@ fn report_speed_table() {
     let lines: Vec<&str> = report.lines().collect();
 
     assert_eq!(lines[0], "network: tiny");
+    assert_eq!(
+        lines[1],
+        "batch 64, 2 threads; medians over 2 round(s) of 3 training steps, 5 forward passes \
+         on 1 face and 3 on 256 faces, each after 1 warm-up run(s)"
+    );
     assert_eq!(
         lines[2],
         "CPU: Test CPU; load average 0.10 0.20 0.30 at the start, 0.40 0.50 0.60 at the end; \
@@ -159,6 +165,26 @@ fn report_epoch_shares() {
     assert!(report.contains(
         "| burn-flex (cpu) | 1000 | 2 of 16 | 1.0 (estimated) | 10.00% | 80.00% | 10.00% |"
     ));
+}
+
+#[test]
+fn merge_appends_rounds() {
+    let mut first = measurement("burn-flex", 400.0, Some(epoch()));
+    let mut second = measurement("burn-flex", 100.0, None);
+    second.peak_resident_kib = Some(500 * 1024);
+    second.startup_resident_kib = Some(20 * 1024);
+
+    first.merge(second);
+
+    assert_eq!(
+        first.train_step_ms,
+        vec![450.0, 400.0, 390.0, 150.0, 100.0, 90.0]
+    );
+    assert_eq!(first.train_forward_ms, vec![100.0, 25.0]);
+    assert_eq!(first.infer_single_ms, vec![4.0, 4.0]);
+    assert_eq!(first.peak_resident_kib, Some(500 * 1024));
+    assert_eq!(first.startup_resident_kib, Some(10 * 1024));
+    assert_eq!(first.epoch.unwrap().faces_total, 1000);
 }
 
 #[test]

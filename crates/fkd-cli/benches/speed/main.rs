@@ -84,16 +84,22 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     warmup: usize,
 
-    /// Timed training steps on the synthetic batch.
-    #[arg(long, default_value_t = 5)]
+    /// Rounds over the backends. Each round starts every backend's process again, and
+    /// the medians are taken over all rounds, so that a burst of load on a shared machine
+    /// does not fall on one backend only.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+
+    /// Timed training steps on the synthetic batch, per round.
+    #[arg(long, default_value_t = 3)]
     steps: usize,
 
-    /// Timed forward passes on one face.
+    /// Timed forward passes on one face, per round.
     #[arg(long, default_value_t = 20)]
     single_repeats: usize,
 
-    /// Timed forward passes on the large batch.
-    #[arg(long, default_value_t = 3)]
+    /// Timed forward passes on the large batch, per round.
+    #[arg(long, default_value_t = 2)]
     large_repeats: usize,
 
     /// Batches of the training pass over the real training set to time; the whole pass
@@ -311,6 +317,9 @@ fn run_parent(args: &Args) -> Result<()> {
     if backends.is_empty() {
         bail!("no backend to measure; see --backends");
     }
+    if args.rounds == 0 {
+        bail!("--rounds must be at least 1");
+    }
 
     let scratch = tempfile::tempdir().context("failed to create a temporary directory")?;
     let training_csv = if args.times_training_pass() {
@@ -321,13 +330,22 @@ fn run_parent(args: &Args) -> Result<()> {
 
     let started = Instant::now();
     let load_before = load_average();
-    let mut measurements = Vec::with_capacity(backends.len());
-    for backend in backends {
-        let measurement = match backend {
-            Backend::Pytorch => run_pytorch(args, threads)?,
-            burn => run_burn_worker(args, burn, threads, training_csv.as_deref())?,
-        };
-        measurements.push(measurement);
+    let mut measurements: Vec<Measurement> = Vec::with_capacity(backends.len());
+    for round in 0..args.rounds {
+        eprintln!("round {} of {}", round + 1, args.rounds);
+        // The training pass runs in the first round only: it is long, and its batches
+        // are real data rather than repeats.
+        let training_csv = training_csv.as_deref().filter(|_| round == 0);
+        for (index, &backend) in backends.iter().enumerate() {
+            let measurement = match backend {
+                Backend::Pytorch => run_pytorch(args, threads)?,
+                burn => run_burn_worker(args, burn, threads, training_csv)?,
+            };
+            match measurements.get_mut(index) {
+                Some(earlier) => earlier.merge(measurement),
+                None => measurements.push(measurement),
+            }
+        }
     }
     let load_after = load_average();
 
@@ -337,6 +355,7 @@ fn run_parent(args: &Args) -> Result<()> {
         batch: args.batch,
         large_batch: args.large_batch,
         threads,
+        rounds: args.rounds,
         warmup: args.warmup,
         steps: args.steps,
         single_repeats: args.single_repeats,

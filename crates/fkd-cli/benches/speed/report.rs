@@ -41,6 +41,23 @@ pub struct Measurement {
     pub peak_resident_kib: Option<u64>,
 }
 
+impl Measurement {
+    /// Adds the samples of `other`, a later round of the same backend. The peak memory is
+    /// the larger one, and the training pass is kept from the round that measured it.
+    pub fn merge(&mut self, other: Measurement) {
+        self.train_step_ms.extend(other.train_step_ms);
+        self.train_forward_ms.extend(other.train_forward_ms);
+        self.infer_single_ms.extend(other.infer_single_ms);
+        self.infer_large_ms.extend(other.infer_large_ms);
+        self.epoch = self.epoch.take().or(other.epoch);
+        self.startup_resident_kib = self.startup_resident_kib.or(other.startup_resident_kib);
+        self.peak_resident_kib = match (self.peak_resident_kib, other.peak_resident_kib) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
 /// Time spent in the three parts of a training pass over the real training set.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EpochTiming {
@@ -90,13 +107,15 @@ pub struct Setup {
     pub large_batch: usize,
     /// Threads requested from every backend.
     pub threads: usize,
+    /// Rounds over the backends.
+    pub rounds: usize,
     /// Untimed runs before each measurement.
     pub warmup: usize,
-    /// Timed training steps.
+    /// Timed training steps per round.
     pub steps: usize,
-    /// Timed forward passes on one face.
+    /// Timed forward passes on one face per round.
     pub single_repeats: usize,
-    /// Timed forward passes on the large batch.
+    /// Timed forward passes on the large batch per round.
     pub large_repeats: usize,
     /// Load averages (1, 5, 15 min) when the benchmark started and ended.
     pub load_before: String,
@@ -131,15 +150,16 @@ pub fn format_report(setup: &Setup, measurements: &[Measurement]) -> String {
     let _ = writeln!(text, "network: {}", setup.network);
     let _ = writeln!(
         text,
-        "batch {}, {} threads, {} warm-up run(s); medians of {} training steps, {} forward \
-         passes on 1 face and {} on {} faces",
+        "batch {}, {} threads; medians over {} round(s) of {} training steps, {} forward \
+         passes on 1 face and {} on {} faces, each after {} warm-up run(s)",
         setup.batch,
         setup.threads,
-        setup.warmup,
+        setup.rounds,
         setup.steps,
         setup.single_repeats,
         setup.large_repeats,
-        setup.large_batch
+        setup.large_batch,
+        setup.warmup,
     );
     let _ = writeln!(
         text,
