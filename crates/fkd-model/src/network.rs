@@ -30,6 +30,8 @@ pub struct KeypointNet {
 }
 
 /// Dropout, convolution, batch normalization, activation and max pooling, in dp's order.
+/// With ReLU the layer pools before the activation, which gives the same values and
+/// gradients.
 #[derive(Module, Debug)]
 pub(crate) struct ConvLayer {
     pub(crate) dropout: Option<ChannelDropout>,
@@ -208,8 +210,8 @@ impl ConvLayer {
 
         // Max pooling commutes with ReLU: pool(relu(x)) = relu(pool(x)) exactly, and the
         // gradients agree too, because ReLU keeps positive values unchanged and passes no
-        // gradient elsewhere. Pooling first runs ReLU, forward and backward, on a tensor
-        // pool_size^2 times smaller.
+        // gradient elsewhere. Pooling first runs ReLU, forward and backward, on the pooled
+        // tensor, which is stride^2 times smaller (4 times for the default 2x2 pools).
         match &self.pool {
             Some(pool) if self.activation == Activation::Relu => {
                 self.activation.forward(pool.forward(features))
