@@ -8,6 +8,8 @@ use burn::nn::{
     BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Initializer, Linear, LinearConfig,
     PaddingConfig2d,
 };
+use burn::tensor::module::unfold4d;
+use burn::tensor::ops::UnfoldOptions;
 use burn::tensor::{Device, Tensor};
 use fkd_data::{NUM_BINS, NUM_COORDS};
 
@@ -30,8 +32,8 @@ pub struct KeypointNet {
 }
 
 /// Dropout, convolution, batch normalization, activation and max pooling, in dp's order.
-/// With ReLU the layer pools before the activation, which gives the same values and
-/// gradients.
+/// With ReLU the layer pools before the activation and, without batch normalization, adds
+/// the convolution's bias after pooling too; both give the same values and gradients.
 #[derive(Module, Debug)]
 pub(crate) struct ConvLayer {
     pub(crate) dropout: Option<ChannelDropout>,
@@ -203,21 +205,87 @@ impl ConvLayer {
             features = dropout.forward(features);
         }
 
-        features = self.conv.forward(features);
-        if let Some(batch_norm) = &self.batch_norm {
-            features = batch_norm.forward(features);
-        }
-
         // Max pooling commutes with ReLU: pool(relu(x)) = relu(pool(x)) exactly, and the
         // gradients agree too, because ReLU keeps positive values unchanged and passes no
-        // gradient elsewhere. Pooling first runs ReLU, forward and backward, on the pooled
-        // tensor, which is stride^2 times smaller (4 times for the default 2x2 pools).
-        match &self.pool {
-            Some(pool) if self.activation == Activation::Relu => {
-                self.activation.forward(pool.forward(features))
+        // gradient elsewhere. It also commutes with adding a per-channel bias, because
+        // rounding x + b is monotonic in x. Pooling first runs ReLU and the bias, forward
+        // and backward, on the pooled tensor, which is stride^2 times smaller (4 times for
+        // the default 2x2 pools). Batch normalization between the convolution and the
+        // activation keeps dp's order.
+        match (&self.pool, &self.batch_norm) {
+            (Some(pool), None) if self.activation == Activation::Relu => {
+                let pooled = pool.forward(self.convolve_without_bias(features));
+                self.activation.forward(self.add_bias(pooled))
             }
-            Some(pool) => pool.forward(self.activation.forward(features)),
-            None => self.activation.forward(features),
+            (pool, batch_norm) => {
+                features = self.conv.forward(features);
+                if let Some(batch_norm) = batch_norm {
+                    features = batch_norm.forward(features);
+                }
+                match pool {
+                    Some(pool) if self.activation == Activation::Relu => {
+                        self.activation.forward(pool.forward(features))
+                    }
+                    Some(pool) => pool.forward(self.activation.forward(features)),
+                    None => self.activation.forward(features),
+                }
+            }
+        }
+    }
+
+    /// The convolution without its bias.
+    ///
+    /// When the weight needs a gradient and the input does not, which is the first layer
+    /// during training, the convolution is a matrix product of the weight with the
+    /// unfolded input patches (im2col). burn's default weight gradient of a convolution
+    /// is another convolution, of the input with the output gradient as its kernel: 92x92
+    /// in the first layer of the default network, which is slow on every backend. The
+    /// matrix product's weight gradient is a batched matrix product instead, and the
+    /// input's gradient is not needed.
+    fn convolve_without_bias(&self, input: Tensor<4>) -> Tensor<4> {
+        let weight = self.conv.weight.val();
+        let padding = match self.conv.padding {
+            PaddingConfig2d::Explicit(top, left, bottom, right)
+                if top == bottom && left == right =>
+            {
+                Some([top, left])
+            }
+            _ => None,
+        };
+        match padding {
+            Some(padding) if weight.is_tracked() && !input.is_tracked() => {
+                let [batch, _, height, width] = input.dims();
+                let [out_channels, in_channels, kernel_height, kernel_width] = weight.dims();
+                let (stride, dilation) = (self.conv.stride, self.conv.dilation);
+                let out_size = |size: usize, axis: usize, kernel: usize| {
+                    (size + 2 * padding[axis] - dilation[axis] * (kernel - 1) - 1) / stride[axis]
+                        + 1
+                };
+                let out_height = out_size(height, 0, kernel_height);
+                let out_width = out_size(width, 1, kernel_width);
+                let options = UnfoldOptions::new(stride, padding, dilation);
+                let patches = unfold4d(input, [kernel_height, kernel_width], options);
+                weight
+                    .reshape([1, out_channels, in_channels * kernel_height * kernel_width])
+                    .matmul(patches)
+                    .reshape([batch, out_channels, out_height, out_width])
+            }
+            _ => Conv2d {
+                bias: None,
+                ..self.conv.clone()
+            }
+            .forward(input),
+        }
+    }
+
+    /// Adds the convolution's bias, one value per channel, to `features`.
+    fn add_bias(&self, features: Tensor<4>) -> Tensor<4> {
+        match &self.conv.bias {
+            Some(bias) => {
+                let channels = bias.dims()[0];
+                features + bias.val().reshape([1, channels, 1, 1])
+            }
+            None => features,
         }
     }
 }
@@ -417,13 +485,13 @@ mod tests {
         assert!(max > 0.95 / 44.0, "{max}");
     }
 
-    /// Returns the values and the gradients of the images and of the conv weight for
+    /// Returns the values and the gradients of the images, the conv weight and its bias for
     /// `sum(weights * layer_output)`, with fixed weights from -6 to 6.
     fn values_and_gradients(
         output: Tensor<4>,
         images: &Tensor<4>,
         layer: &ConvLayer,
-    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
         let dims = output.dims();
         let weights: Vec<f32> = (0..dims.iter().product::<usize>())
             .map(|index| ((index * 7919) % 13) as f32 - 6.0)
@@ -433,10 +501,13 @@ mod tests {
         let gradients = (output * weights).sum().backward();
         let image_gradient = images.grad(&gradients).unwrap();
         let weight_gradient = layer.conv.weight.val().grad(&gradients).unwrap();
+        let bias = layer.conv.bias.as_ref().unwrap().val();
+        let bias_gradient = bias.grad(&gradients).unwrap();
         (
             values,
             image_gradient.into_data().try_to_vec::<f32>().unwrap(),
             weight_gradient.into_data().try_to_vec::<f32>().unwrap(),
+            bias_gradient.into_data().try_to_vec::<f32>().unwrap(),
         )
     }
 
@@ -459,6 +530,62 @@ mod tests {
         assert_eq!(actual.0, expected.0);
         assert_eq!(actual.1, expected.1);
         assert_eq!(actual.2, expected.2);
+        // The bias gradient sums the same values in another order.
+        for (actual, expected) in actual.3.iter().zip(&expected.3) {
+            assert!((actual - expected).abs() <= 1e-5 * expected.abs().max(1.0));
+        }
+    }
+
+    /// The first layer during training: parameters need gradients, the images do not.
+    #[test]
+    fn unfolded_first_layer_matches_conv2d() {
+        let device = Device::flex().autodiff();
+        let configs = [
+            small_config(),
+            small_config()
+                .with_channel_size(vec![5, 4])
+                .with_kernel_size(vec![5, 3])
+                .with_kernel_stride(vec![2, 1])
+                .with_padding(true),
+        ];
+        for config in configs {
+            let model = config.init(&device).unwrap();
+            let layer = &model.conv_layers[0];
+            let images = random_images(&device);
+            assert!(!images.is_tracked());
+
+            let reference = layer
+                .pool
+                .as_ref()
+                .unwrap()
+                .forward(burn::tensor::activation::relu(
+                    layer.conv.forward(images.clone()),
+                ));
+            let actual = layer.forward(images);
+            assert_eq!(actual.dims(), reference.dims());
+
+            let gradients_of = |output: Tensor<4>| {
+                let dims = output.dims();
+                let weights: Vec<f32> = (0..dims.iter().product::<usize>())
+                    .map(|index| ((index * 7919) % 13) as f32 - 6.0)
+                    .collect();
+                let weights = Tensor::<4>::from_data(TensorData::new(weights, dims), &device);
+                let values = output.clone().into_data();
+                let gradients = (output * weights).sum().backward();
+                let weight = layer.conv.weight.val().grad(&gradients).unwrap();
+                let bias = layer.conv.bias.as_ref().unwrap().val();
+                let bias = bias.grad(&gradients).unwrap();
+                (values, weight.into_data(), bias.into_data())
+            };
+            let expected = gradients_of(reference);
+            let actual = gradients_of(actual);
+            let values = Tolerance::<f32>::rel_abs(1e-5, 1e-5);
+            actual.0.assert_approx_eq::<f32>(&expected.0, values);
+            // Each gradient value sums thousands of products in another order.
+            let sums = Tolerance::<f32>::rel_abs(1e-5, 1e-3);
+            actual.1.assert_approx_eq::<f32>(&expected.1, sums);
+            actual.2.assert_approx_eq::<f32>(&expected.2, sums);
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Trains a small network for a few steps on a fixed synthetic batch, through the public
 //! API as the experiment runner uses it: forward, loss, backward, optimizer step, max-norm.
 
+use std::sync::{Mutex, MutexGuard};
+
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 use fkd_data::{IMAGE_SIDE, NUM_BINS, NUM_COORDS, gaussian_row};
@@ -10,6 +12,18 @@ use fkd_model::{
 };
 
 const BATCH: usize = 4;
+
+/// burn seeds one random generator per backend and process, parameters draw from it
+/// lazily, on first use, and tests run in parallel threads. So each test holds this lock
+/// from seeding to its end.
+static SEEDED: Mutex<()> = Mutex::new(());
+
+/// Locks [`SEEDED`], seeds the device and builds the small network.
+fn seeded_model(device: &Device, seed: u64) -> (MutexGuard<'static, ()>, KeypointNet) {
+    let guard = SEEDED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    (guard, small_config().init(device).unwrap())
+}
 
 fn small_config() -> KeypointNetConfig {
     KeypointNetConfig::new()
@@ -73,7 +87,7 @@ fn loss_of(
 fn sgd_with_max_norm_lowers_loss() {
     let device = Device::flex().autodiff();
     let batch = synthetic_batch(&device);
-    let mut model = small_config().init(&device).unwrap();
+    let (_seeded, mut model) = seeded_model(&device, 7);
     let mut optimizer = SgdConfig::new().init();
     let normalization = KlNormalization::PresentCoordinateMean;
 
@@ -93,7 +107,7 @@ fn sgd_with_max_norm_lowers_loss() {
 
     println!("sgd losses: {losses:?} -> {final_loss}");
     assert!(losses.iter().all(|loss| loss.is_finite()), "{losses:?}");
-    // Observed decreases are 0.003 to 0.015 over these 6 steps.
+    // Seed 7 gives 3.4114 -> 3.4090 over these 6 steps; other seeds 0.002 to 0.015 less.
     assert!(final_loss < losses[0] - 1e-3, "{losses:?} -> {final_loss}");
 }
 
@@ -101,7 +115,7 @@ fn sgd_with_max_norm_lowers_loss() {
 fn adam_lowers_loss() {
     let device = Device::flex().autodiff();
     let batch = synthetic_batch(&device);
-    let mut model = small_config().init(&device).unwrap();
+    let (_seeded, mut model) = seeded_model(&device, 7);
     let mut optimizer = AdamConfig::new().init();
     let normalization = KlNormalization::PresentCoordinateMean;
 
@@ -118,7 +132,7 @@ fn adam_lowers_loss() {
         .into_scalar::<f32>();
 
     println!("adam losses: {losses:?} -> {final_loss}");
-    // Observed ratios are 0.46 to 0.59 over these 10 steps.
+    // Seed 7 gives a ratio of 0.52 over these 10 steps; unseeded runs gave 0.41 to 0.96.
     assert!(final_loss < 0.8 * losses[0], "{losses:?} -> {final_loss}");
 
     let (images, _, _) = batch;
