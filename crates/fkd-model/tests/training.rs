@@ -20,7 +20,9 @@ static SEEDED: Mutex<()> = Mutex::new(());
 
 /// Locks [`SEEDED`], seeds the device and builds the small network.
 fn seeded_model(device: &Device, seed: u64) -> (MutexGuard<'static, ()>, KeypointNet) {
-    let guard = SEEDED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = SEEDED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
     (guard, small_config().init(device).unwrap())
 }
