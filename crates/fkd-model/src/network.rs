@@ -32,8 +32,8 @@ pub struct KeypointNet {
 }
 
 /// Dropout, convolution, batch normalization, activation and max pooling, in dp's order.
-/// With ReLU the layer pools before the activation and, without batch normalization, adds
-/// the convolution's bias after pooling too; both give the same values and gradients.
+/// With ReLU the layer pools before the activation. Without batch normalization it also
+/// adds the convolution's bias after pooling. Both give the same values and gradients.
 #[derive(Module, Debug)]
 pub(crate) struct ConvLayer {
     pub(crate) dropout: Option<ChannelDropout>,
@@ -233,7 +233,7 @@ impl ConvLayer {
         }
     }
 
-    /// The convolution without its bias.
+    /// Convolves `input` with the layer's weight, without the bias.
     ///
     /// When the weight needs a gradient and the input does not, which is the first layer
     /// during training, the convolution is a matrix product of the weight with the
