@@ -5,6 +5,7 @@ mod archive;
 mod credentials;
 mod download;
 mod files;
+mod interrupt;
 
 use std::path::{Path, PathBuf};
 

@@ -874,6 +874,73 @@ fn cli_downloads_from_url() {
     assert_eq!(server.requests().len(), 1);
 }
 
+/// Ctrl-C during a download: the handler removes the `.part` file and exits with 130.
+#[cfg(unix)]
+#[test]
+fn cli_ctrl_c_removes_partial_download() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let body = kaggle_zip();
+    let sent = body.len() / 2;
+    let server = TestServer::start(vec![("/data.zip", Reply::Stalled { body, sent })]);
+    let directory = tempfile::tempdir().unwrap();
+    let data_dir = directory.path().join("data");
+    let mut child = xtask_command(directory.path())
+        .args([
+            "fetch-data",
+            "--url",
+            &server.url("/data.zip"),
+            "--data-dir",
+        ])
+        .arg(&data_dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    // The first half of the body reaches the partial file, then the server stalls.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let partial = loop {
+        let found = std::fs::read_dir(&data_dir).ok().and_then(|entries| {
+            entries.map(|entry| entry.unwrap().path()).find(|path| {
+                path.extension()
+                    .is_some_and(|extension| extension == "part")
+            })
+        });
+        if let Some(path) = found
+            && std::fs::metadata(&path).map_or(0, |metadata| metadata.len()) >= sent as u64
+        {
+            break path;
+        }
+        assert!(Instant::now() < deadline, "no partial file in {data_dir:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "fetch-data did not stop after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(status.code(), Some(130), "{log}");
+    assert!(!partial.exists(), "{partial:?} is left behind");
+    assert_eq!(dir_entries(&data_dir), Vec::<String>::new());
+    assert!(
+        log.contains("interrupted: removed the partial file"),
+        "{log}"
+    );
+}
+
 #[test]
 fn cli_rejects_from_with_url() {
     let directory = tempfile::tempdir().unwrap();

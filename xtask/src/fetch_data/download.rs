@@ -12,6 +12,7 @@ use ureq::config::RedirectAuthHeaders;
 
 use super::archive::KaggleArchive;
 use super::credentials::{Credentials, TOKEN_HELP};
+use super::interrupt::RemoveOnInterrupt;
 
 /// Page where the competition rules are accepted. Kaggle's API rejects downloads with
 /// HTTP 403 for accounts that have not accepted them.
@@ -38,7 +39,7 @@ const MAX_PLAIN_MESSAGE_BYTES: usize = 300;
 /// `credentials`, when given, go in a basic `Authorization` header on the first
 /// request only. The header is dropped on redirects, so Kaggle's redirect to its
 /// storage host does not receive the key. The body goes to a temporary file in the
-/// destination's directory that is deleted on any error. It is renamed to
+/// destination's directory that is deleted on any error and on Ctrl-C. It is renamed to
 /// `destination` only after the byte count matches `Content-Length` and the file opens
 /// as Kaggle's archive ([`KaggleArchive::open`]).
 pub fn download_zip(
@@ -64,6 +65,7 @@ pub fn download_zip(
                 directory.display()
             )
         })?;
+    let _remove_on_interrupt = RemoveOnInterrupt::new(partial.path());
 
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -30,7 +30,13 @@ pub enum Reply {
     /// 200 announcing the whole body's length, then only `sent` bytes before the
     /// connection is closed.
     Truncated { body: Vec<u8>, sent: usize },
+    /// 200 announcing the whole body's length, then `sent` bytes, then nothing until the
+    /// client closes the connection (at most [`MAX_STALL`]).
+    Stalled { body: Vec<u8>, sent: usize },
 }
+
+/// Maximum time a [`Reply::Stalled`] keeps its connection open.
+pub const MAX_STALL: Duration = Duration::from_secs(30);
 
 /// One request the server received.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,8 +152,31 @@ fn serve(mut stream: TcpStream, routes: &[(&'static str, Reply)], requests: &Mut
         Reply::Truncated { body, sent } => {
             write_reply(&mut stream, "200 OK", &[], &body[..sent], body.len())
         }
+        Reply::Stalled { body, sent } => {
+            write_reply(&mut stream, "200 OK", &[], &body[..sent], body.len())
+                .map(|()| wait_for_close(&mut stream))
+        }
     };
     let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+/// Returns when the client closes the connection, or after [`MAX_STALL`].
+fn wait_for_close(stream: &mut TcpStream) {
+    let started = std::time::Instant::now();
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut byte = [0u8; 1];
+    while started.elapsed() < MAX_STALL {
+        match stream.read(&mut byte) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+    }
 }
 
 fn read_head(stream: &mut TcpStream) -> Option<String> {
