@@ -2,10 +2,10 @@
 //! real faces (from the Kaggle zip in `FKD_SHARED_DATA`), the baseline submission, and
 //! input errors.
 
-use std::fs::File;
-use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use xtask::fetch_data::{KaggleArchive, KaggleFile, ZIP_FILE_NAME};
 
 fn fkd_cli(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fkd-cli"))
@@ -33,30 +33,12 @@ fn shared_data() -> Option<PathBuf> {
     }
 }
 
-fn read_entry(archive: &mut zip::ZipArchive<impl Read + std::io::Seek>, name: &str) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    archive
-        .by_name(name)
-        .unwrap()
-        .read_to_end(&mut bytes)
-        .unwrap();
-    bytes
-}
-
-/// Extracts Kaggle's files from the shared zip into `directory`.
+/// Extracts Kaggle's four CSV files from the competition zip in `shared` into `directory`.
 fn extract_kaggle_zip(shared: &Path, directory: &Path) {
-    let zip_path = shared.join("facial-keypoints-detection.zip");
-    let mut outer = zip::ZipArchive::new(File::open(zip_path).unwrap()).unwrap();
-    std::fs::write(
-        directory.join("IdLookupTable.csv"),
-        read_entry(&mut outer, "IdLookupTable.csv"),
-    )
-    .unwrap();
-    for (inner, csv) in [("training.zip", "training.csv"), ("test.zip", "test.csv")] {
-        let bytes = read_entry(&mut outer, inner);
-        let mut nested = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-        std::fs::write(directory.join(csv), read_entry(&mut nested, csv)).unwrap();
-    }
+    KaggleArchive::open(&shared.join(ZIP_FILE_NAME))
+        .unwrap()
+        .extract(&KaggleFile::ALL, directory)
+        .unwrap();
 }
 
 #[test]

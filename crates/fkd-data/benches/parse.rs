@@ -4,12 +4,11 @@
 //! `$FKD_DATA_DIR/training.csv` when it exists, else from the Kaggle zip in
 //! `$FKD_SHARED_DATA`, extracted to a temporary directory.
 
-use std::fs::File;
-use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use fkd_data::{cache_path, load_training, read_training_csv};
+use xtask::fetch_data::{KaggleArchive, KaggleFile, ZIP_FILE_NAME};
 
 const REPEATS: usize = 5;
 
@@ -79,24 +78,10 @@ fn training_csv(temporary: &Path) -> Option<PathBuf> {
     }
 
     let shared = PathBuf::from(std::env::var_os("FKD_SHARED_DATA")?);
-    let mut outer =
-        zip::ZipArchive::new(File::open(shared.join("facial-keypoints-detection.zip")).ok()?)
-            .ok()?;
-    let mut inner_bytes = Vec::new();
-    outer
-        .by_name("training.zip")
-        .ok()?
-        .read_to_end(&mut inner_bytes)
-        .ok()?;
-    let mut inner = zip::ZipArchive::new(Cursor::new(inner_bytes)).ok()?;
-    let mut csv_bytes = Vec::new();
-    inner
-        .by_name("training.csv")
-        .ok()?
-        .read_to_end(&mut csv_bytes)
-        .ok()?;
-
-    let csv = temporary.join("training.csv");
-    std::fs::write(&csv, csv_bytes).ok()?;
-    Some(csv)
+    let extracted = KaggleArchive::open(&shared.join(ZIP_FILE_NAME))
+        .and_then(|mut archive| archive.extract(&[KaggleFile::Training], temporary));
+    match extracted {
+        Ok(mut paths) => paths.pop(),
+        Err(error) => panic!("cannot extract training.csv: {error:#}"),
+    }
 }

@@ -1,14 +1,13 @@
 //! Loads the real Kaggle-layout zip named by `FKD_SHARED_DATA` (the directory holding
 //! `facial-keypoints-detection.zip`) and checks counts and the mean baseline.
 
-use std::fs::File;
-use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 use fkd_data::{
     KaggleFiles, LookupTable, MeanBaseline, load_test, load_training, read_sample_submission,
     read_training_csv,
 };
+use xtask::fetch_data::{KaggleArchive, KaggleFile};
 
 /// Returns the shared data directory, or `None` (with a visible message) when unset.
 fn shared_data() -> Option<PathBuf> {
@@ -23,27 +22,13 @@ fn shared_data() -> Option<PathBuf> {
     }
 }
 
-fn read_entry(archive: &mut zip::ZipArchive<impl Read + std::io::Seek>, name: &str) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    archive
-        .by_name(name)
-        .unwrap()
-        .read_to_end(&mut bytes)
-        .unwrap();
-    bytes
-}
-
-/// Extracts the outer zip and its nested training.zip and test.zip into `directory`.
+/// Extracts Kaggle's four CSV files from the competition zip at `zip_path` into
+/// `directory`.
 fn extract_kaggle_zip(zip_path: &Path, directory: &Path) {
-    let mut outer = zip::ZipArchive::new(File::open(zip_path).unwrap()).unwrap();
-    for name in ["IdLookupTable.csv", "SampleSubmission.csv"] {
-        std::fs::write(directory.join(name), read_entry(&mut outer, name)).unwrap();
-    }
-    for (inner, csv) in [("training.zip", "training.csv"), ("test.zip", "test.csv")] {
-        let bytes = read_entry(&mut outer, inner);
-        let mut nested = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
-        std::fs::write(directory.join(csv), read_entry(&mut nested, csv)).unwrap();
-    }
+    KaggleArchive::open(zip_path)
+        .unwrap()
+        .extract(&KaggleFile::ALL, directory)
+        .unwrap();
 }
 
 #[test]
