@@ -485,6 +485,14 @@ mod tests {
         assert!(max > 0.95 / 44.0, "{max}");
     }
 
+    /// Returns a tensor of shape `dims` with fixed values from -6 to 6.
+    fn fixed_weights(dims: [usize; 4], device: &Device) -> Tensor<4> {
+        let weights: Vec<f32> = (0..dims.iter().product::<usize>())
+            .map(|index| ((index * 7919) % 13) as f32 - 6.0)
+            .collect();
+        Tensor::from_data(TensorData::new(weights, dims), device)
+    }
+
     /// Returns the values and the gradients of the images, the conv weight and its bias for
     /// `sum(weights * layer_output)`, with fixed weights from -6 to 6.
     fn values_and_gradients(
@@ -492,11 +500,7 @@ mod tests {
         images: &Tensor<4>,
         layer: &ConvLayer,
     ) -> (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) {
-        let dims = output.dims();
-        let weights: Vec<f32> = (0..dims.iter().product::<usize>())
-            .map(|index| ((index * 7919) % 13) as f32 - 6.0)
-            .collect();
-        let weights = Tensor::<4>::from_data(TensorData::new(weights, dims), &output.device());
+        let weights = fixed_weights(output.dims(), &output.device());
         let values = output.clone().into_data().try_to_vec::<f32>().unwrap();
         let gradients = (output * weights).sum().backward();
         let image_gradient = images.grad(&gradients).unwrap();
@@ -565,11 +569,7 @@ mod tests {
             assert_eq!(actual.dims(), reference.dims());
 
             let gradients_of = |output: Tensor<4>| {
-                let dims = output.dims();
-                let weights: Vec<f32> = (0..dims.iter().product::<usize>())
-                    .map(|index| ((index * 7919) % 13) as f32 - 6.0)
-                    .collect();
-                let weights = Tensor::<4>::from_data(TensorData::new(weights, dims), &device);
+                let weights = fixed_weights(output.dims(), &device);
                 let values = output.clone().into_data();
                 let gradients = (output * weights).sum().backward();
                 let weight = layer.conv.weight.val().grad(&gradients).unwrap();
