@@ -2,9 +2,11 @@
 //! run trained in each test on generated Kaggle-style files, and on the raw face
 //! images in `FKD_RAW_FACES` when that variable is set.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{fkd_cli, stderr, stdout};
 use fkd_data::keypoints::{COORDINATE_NAMES, KEYPOINT_NAMES};
 use fkd_data::{IMAGE_PIXELS, split_train_valid};
 use image::{ImageFormat, Rgb, Rgba, RgbaImage};
@@ -14,23 +16,6 @@ const TRAINING_FACES: usize = 40;
 
 /// Colour of centre keypoints in overlays, as `fkd-cli predict` draws them.
 const CENTRE_COLOUR: Rgb<u8> = Rgb([255, 220, 0]);
-
-fn fkd_cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fkd-cli"))
-        .args(args)
-        .env_remove("FKD_DATA_DIR")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run fkd-cli")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 fn text(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")

@@ -2,23 +2,12 @@
 //! real faces (from the Kaggle zip in `FKD_SHARED_DATA`), the baseline submission, and
 //! input errors.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{fkd_cli, stderr};
 use xtask::fetch_data::{KaggleArchive, KaggleFile, ZIP_FILE_NAME};
-
-fn fkd_cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fkd-cli"))
-        .args(args)
-        .env_remove("FKD_DATA_DIR")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run fkd-cli")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// Returns the shared data directory, or `None` (with a visible message) when unset.
 fn shared_data() -> Option<PathBuf> {
