@@ -44,8 +44,9 @@ pub struct EvaluateArgs {
     pub all: bool,
 
     /// Labels CSV of image files: `file` then the 30 coordinate columns in each image's
-    /// pixels, with file names relative to the CSV's folder. Each whole image is resized
-    /// to 96x96, and the errors are in the images' own pixels.
+    /// pixels, with file names relative to the CSV's folder. Optional columns
+    /// crop_x,crop_y,crop_width,crop_height give each face's region; without them the
+    /// whole image is resized to 96x96. The errors are in the images' own pixels.
     #[arg(long, value_name = "CSV")]
     pub labels: Option<PathBuf>,
 
@@ -270,7 +271,8 @@ fn evaluate_labels(predictor: &Predictor, labels: &std::path::Path) -> Result<Er
     for labelled in &images {
         let image = read_image(&labelled.path)
             .with_context(|| format!("{} line {}", labels.display(), labelled.line))?;
-        let face = face_from_image(&image, None)?;
+        let face = face_from_image(&image, labelled.crop)
+            .with_context(|| format!("{} line {}", labels.display(), labelled.line))?;
         let prediction = predictor.predict(&[face.pixels.as_slice()])[0];
 
         let targets = [labelled.keypoints];

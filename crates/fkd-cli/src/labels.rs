@@ -6,14 +6,23 @@
 //! file,left_eye_center_x,left_eye_center_y,...,mouth_center_bottom_lip_y
 //! face00.jpg,161.00,117.67,...,194.00
 //! ```
+//!
+//! Four optional columns, `crop_x,crop_y,crop_width,crop_height`, give each image's face
+//! region in whole pixels, like `--crop` of `fkd-cli predict`. A row with all four empty
+//! uses the whole image.
 
 use std::path::{Path, PathBuf};
 
 use fkd_data::keypoints::{COORDINATE_NAMES, coordinate_index};
 use fkd_data::{DataError, Keypoints, Location, NUM_COORDS};
 
+use crate::images::Crop;
+
 /// Name of the column with the image file names.
 pub const FILE_COLUMN: &str = "file";
+
+/// Names of the optional face-region columns: left, top, width and height in pixels.
+pub const CROP_COLUMNS: [&str; 4] = ["crop_x", "crop_y", "crop_width", "crop_height"];
 
 /// One labelled image.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +35,8 @@ pub struct LabelledImage {
     pub line: u64,
     /// The keypoints in the image's pixel coordinates.
     pub keypoints: Keypoints,
+    /// The face region to resize to 96x96, or `None` for the whole image.
+    pub crop: Option<Crop>,
 }
 
 /// Reads a labels CSV. Errors name the file, the line and the column.
@@ -106,11 +117,16 @@ pub fn parse_labels(
             keypoints.0[coordinate] = Some(value);
         }
 
+        let crop = match columns.crop {
+            Some(positions) => parse_crop(&record, positions, path, line)?,
+            None => None,
+        };
         images.push(LabelledImage {
             path: base.join(&file),
             file,
             line,
             keypoints,
+            crop,
         });
     }
 
@@ -123,17 +139,66 @@ pub fn parse_labels(
     Ok(images)
 }
 
-/// Field positions of the file column and of each coordinate, in Kaggle's order.
+/// Parses the crop fields of a row: all four empty is `None`, all four set is a crop.
+fn parse_crop(
+    record: &csv::StringRecord,
+    positions: [usize; 4],
+    path: &Path,
+    line: u64,
+) -> Result<Option<Crop>, DataError> {
+    let fields = positions.map(|position| record[position].trim());
+    if fields.iter().all(|field| field.is_empty()) {
+        return Ok(None);
+    }
+
+    let mut numbers = [0u32; 4];
+    for (index, field) in fields.iter().enumerate() {
+        let location = || Location::line(path, line).column(CROP_COLUMNS[index]);
+        if field.is_empty() {
+            return Err(DataError::invalid(
+                location(),
+                "is empty while other crop columns are set, expected all four crop values \
+                 or none",
+            ));
+        }
+        numbers[index] = field.parse().map_err(|_| {
+            DataError::invalid(
+                location(),
+                format!("'{field}' is not a whole number of pixels"),
+            )
+        })?;
+        if index >= 2 && numbers[index] == 0 {
+            return Err(DataError::invalid(
+                location(),
+                "is 0, expected a positive size",
+            ));
+        }
+    }
+
+    let [x, y, width, height] = numbers;
+    Ok(Some(Crop {
+        x,
+        y,
+        width,
+        height,
+    }))
+}
+
+/// Field positions of the file column, of each coordinate in Kaggle's order, and of the
+/// crop columns when the header has them.
 struct Columns {
     file: usize,
     coordinates: [usize; NUM_COORDS],
+    crop: Option<[usize; 4]>,
 }
 
-/// Finds the `file` column and the 30 coordinate columns, in any order.
+/// Finds the `file` column, the 30 coordinate columns and the optional crop columns, in
+/// any order.
 fn parse_header(header: &csv::StringRecord, path: &Path) -> Result<Columns, DataError> {
     let location = || Location::line(path, 1);
     let mut file = None;
     let mut coordinates = [None; NUM_COORDS];
+    let mut crop = [None; 4];
 
     for (position, name) in header.iter().enumerate() {
         let name = name.trim();
@@ -141,12 +206,15 @@ fn parse_header(header: &csv::StringRecord, path: &Path) -> Result<Columns, Data
             &mut file
         } else if let Some(coordinate) = coordinate_index(name) {
             &mut coordinates[coordinate]
+        } else if let Some(index) = CROP_COLUMNS.iter().position(|column| *column == name) {
+            &mut crop[index]
         } else {
             return Err(DataError::invalid(
                 location().column(name),
                 format!(
-                    "unknown column, expected `{FILE_COLUMN}` and the 30 coordinate columns \
-                     of training.csv such as `left_eye_center_x`"
+                    "unknown column, expected `{FILE_COLUMN}`, the 30 coordinate columns \
+                     of training.csv such as `left_eye_center_x`, and optionally {}",
+                    CROP_COLUMNS.map(|column| format!("`{column}`")).join(", ")
                 ),
             ));
         };
@@ -180,9 +248,31 @@ fn parse_header(header: &csv::StringRecord, path: &Path) -> Result<Columns, Data
             }
         }
     }
+    let crop = if crop.iter().all(Option::is_none) {
+        None
+    } else {
+        let mut crop_positions = [0; 4];
+        for (index, position) in crop.iter().enumerate() {
+            match position {
+                Some(position) => crop_positions[index] = *position,
+                None => {
+                    return Err(DataError::invalid(
+                        location(),
+                        format!(
+                            "the header has no `{}` column, expected all four crop columns \
+                             or none",
+                            CROP_COLUMNS[index]
+                        ),
+                    ));
+                }
+            }
+        }
+        Some(crop_positions)
+    };
     Ok(Columns {
         file,
         coordinates: positions,
+        crop,
     })
 }
 
@@ -291,9 +381,126 @@ mod tests {
 
         assert_eq!(
             error.to_string(),
-            "faces/keypoints.csv line 1, column nose_y: unknown column, expected `file` and \
-             the 30 coordinate columns of training.csv such as `left_eye_center_x`"
+            "faces/keypoints.csv line 1, column nose_y: unknown column, expected `file`, \
+             the 30 coordinate columns of training.csv such as `left_eye_center_x`, and \
+             optionally `crop_x`, `crop_y`, `crop_width`, `crop_height`"
         );
+    }
+
+    fn crop_header() -> String {
+        format!("{},crop_x,crop_y,crop_width,crop_height", header())
+    }
+
+    #[test]
+    fn crop_columns_parse() {
+        let text = format!(
+            "{}
+{},30,40,96,120
+{},,,,
+",
+            crop_header(),
+            row("a.jpg", &[]),
+            row("b.jpg", &[])
+        );
+
+        let images = parse(&text).unwrap();
+
+        assert_eq!(
+            images[0].crop,
+            Some(Crop {
+                x: 30,
+                y: 40,
+                width: 96,
+                height: 120
+            })
+        );
+        assert_eq!(images[1].crop, None);
+        assert_eq!(images[0].keypoints.0[29], Some(29.5));
+    }
+
+    #[test]
+    fn no_crop_columns_mean_whole_images() {
+        let text = format!(
+            "{}
+{}
+",
+            header(),
+            row("a.jpg", &[])
+        );
+
+        let images = parse(&text).unwrap();
+
+        assert_eq!(images[0].crop, None);
+    }
+
+    #[test]
+    fn partial_crop_header_rejected() {
+        let text = format!(
+            "{},crop_x,crop_y,crop_width
+",
+            header()
+        );
+
+        let error = parse(&text).unwrap_err();
+
+        assert_eq!(
+            error.to_string(),
+            "faces/keypoints.csv line 1: the header has no `crop_height` column, expected \
+             all four crop columns or none"
+        );
+    }
+
+    #[test]
+    fn partial_crop_row_rejected() {
+        let text = format!(
+            "{}
+{},30,40,,120
+",
+            crop_header(),
+            row("a.jpg", &[])
+        );
+
+        let error = parse(&text).unwrap_err();
+
+        assert_eq!(
+            error.to_string(),
+            "faces/keypoints.csv line 2, column crop_width: is empty while other crop \
+             columns are set, expected all four crop values or none"
+        );
+    }
+
+    #[test]
+    fn bad_crop_values_rejected() {
+        let cases = [
+            (
+                "-3,40,96,96",
+                "column crop_x: '-3' is not a whole number of pixels",
+            ),
+            (
+                "3,4.5,96,96",
+                "column crop_y: '4.5' is not a whole number of pixels",
+            ),
+            (
+                "3,4,96,0",
+                "column crop_height: is 0, expected a positive size",
+            ),
+        ];
+        for (crop, message) in cases {
+            let text = format!(
+                "{}
+{},{crop}
+",
+                crop_header(),
+                row("a.jpg", &[])
+            );
+
+            let error = parse(&text).unwrap_err();
+
+            assert_eq!(
+                error.to_string(),
+                format!("faces/keypoints.csv line 2, {message}")
+            );
+        }
     }
 
     #[test]

@@ -500,6 +500,96 @@ fn evaluate_labelled_images() {
     assert!(table[15].3.unwrap() > 0.0);
 }
 
+/// Writes a labels CSV for one image, with the keypoints `40 + c + offset` and `crop`
+/// columns when given.
+fn write_one_label(path: &Path, file: &str, offset: (u32, u32), crop: Option<&str>) {
+    let mut header = format!("file,{}", COORDINATE_NAMES.join(","));
+    let mut fields = vec![file.to_string()];
+    for coordinate in 0..30 {
+        let shift = if coordinate % 2 == 0 {
+            offset.0
+        } else {
+            offset.1
+        };
+        fields.push(format!("{}", 40 + coordinate + shift as usize));
+    }
+    if let Some(crop) = crop {
+        header.push_str(",crop_x,crop_y,crop_width,crop_height");
+        fields.push(crop.to_string());
+    }
+    std::fs::write(path, format!("{header}\n{}\n", fields.join(","))).unwrap();
+}
+
+#[test]
+fn evaluate_labels_with_crop_matches_tight_face() {
+    let trained = TrainedRun::new();
+    let directory = tempfile::tempdir().unwrap();
+    let face = face_like(96, 96);
+    let mut canvas = RgbaImage::from_pixel(200, 180, Rgba([90, 90, 90, 255]));
+    image::imageops::replace(&mut canvas, &face, 30, 40);
+    save_png(&face, &directory.path().join("face.png"));
+    save_png(&canvas, &directory.path().join("canvas.png"));
+    let tight_labels = directory.path().join("tight.csv");
+    let cropped_labels = directory.path().join("cropped.csv");
+    write_one_label(&tight_labels, "face.png", (0, 0), None);
+    write_one_label(&cropped_labels, "canvas.png", (30, 40), Some("30,40,96,96"));
+    let run = trained.run();
+
+    let evaluate = |labels: &Path| {
+        let output = fkd_cli(&[
+            "evaluate",
+            "--run",
+            text(&run),
+            "--labels",
+            text(labels),
+            "--format",
+            "csv",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        parse_table(&stdout(&output))
+    };
+    let tight = evaluate(&tight_labels);
+    let cropped = evaluate(&cropped_labels);
+
+    assert_eq!(tight.len(), 16);
+    assert_eq!(cropped.len(), 16);
+    for (tight, cropped) in tight.iter().zip(&cropped) {
+        assert_eq!(tight.0, cropped.0);
+        assert_eq!(tight.1, cropped.1);
+        let (model, cropped_model) = (tight.2.unwrap(), cropped.2.unwrap());
+        let (baseline, cropped_baseline) = (tight.3.unwrap(), cropped.3.unwrap());
+        assert!((model - cropped_model).abs() < 0.002, "{}", tight.0);
+        assert!((baseline - cropped_baseline).abs() < 0.002, "{}", tight.0);
+    }
+}
+
+#[test]
+fn evaluate_labels_crop_outside_image_names_line() {
+    let trained = TrainedRun::new();
+    let directory = tempfile::tempdir().unwrap();
+    save_png(&face_like(96, 96), &directory.path().join("face.png"));
+    let labels = directory.path().join("keypoints.csv");
+    write_one_label(&labels, "face.png", (0, 0), Some("50,0,96,96"));
+
+    let output = fkd_cli(&[
+        "evaluate",
+        "--run",
+        text(&trained.run()),
+        "--labels",
+        text(&labels),
+    ]);
+    let log = stderr(&output);
+
+    assert!(!output.status.success());
+    assert!(
+        log.contains(&format!(
+            "{} line 2: crop 50,0,96,96 reaches past the 96x96 image",
+            text(&labels)
+        )),
+        "{log}"
+    );
+}
+
 #[test]
 fn evaluate_labels_error_names_line() {
     let trained = TrainedRun::new();
