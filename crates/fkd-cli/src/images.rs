@@ -78,13 +78,21 @@ impl FromStr for Crop {
         let values: Vec<&str> = text.split(',').map(str::trim).collect();
         let expected = "expected X,Y,W,H in whole pixels, such as '40,20,200,200'";
         if values.len() != 4 {
-            return Err(format!("'{text}' has {} values; {expected}", values.len()));
+            let count = match values.len() {
+                1 => "1 value".to_string(),
+                count => format!("{count} values"),
+            };
+            return Err(format!("'{text}' has {count}; {expected}"));
         }
         let mut numbers = [0u32; 4];
         for (number, value) in numbers.iter_mut().zip(&values) {
-            *number = value
-                .parse()
-                .map_err(|_| format!("'{value}' in '{text}' is not a whole number; {expected}"))?;
+            *number = value.parse().map_err(|_| {
+                if value.starts_with('-') {
+                    format!("'{value}' in '{text}' is negative; {expected}")
+                } else {
+                    format!("'{value}' in '{text}' is not a whole number; {expected}")
+                }
+            })?;
         }
         let [x, y, width, height] = numbers;
         if width == 0 || height == 0 {
@@ -380,8 +388,18 @@ mod tests {
         );
         assert_eq!(
             "40,-2,200,200".parse::<Crop>().unwrap_err(),
-            "'-2' in '40,-2,200,200' is not a whole number; expected X,Y,W,H in whole pixels, \
-             such as '40,20,200,200'"
+            "'-2' in '40,-2,200,200' is negative; expected X,Y,W,H in whole pixels, such as \
+             '40,20,200,200'"
+        );
+        assert_eq!(
+            "172x172+52+48".parse::<Crop>().unwrap_err(),
+            "'172x172+52+48' has 1 value; expected X,Y,W,H in whole pixels, such as \
+             '40,20,200,200'"
+        );
+        assert_eq!(
+            "40,2.5,200,200".parse::<Crop>().unwrap_err(),
+            "'2.5' in '40,2.5,200,200' is not a whole number; expected X,Y,W,H in whole \
+             pixels, such as '40,20,200,200'"
         );
         assert!(
             "0,0,0,10"

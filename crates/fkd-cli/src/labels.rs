@@ -162,10 +162,12 @@ fn parse_crop(
             ));
         }
         numbers[index] = field.parse().map_err(|_| {
-            DataError::invalid(
-                location(),
-                format!("'{field}' is not a whole number of pixels"),
-            )
+            let message = if field.starts_with('-') {
+                format!("'{field}' is negative, expected 0 or more pixels")
+            } else {
+                format!("'{field}' is not a whole number of pixels")
+            };
+            DataError::invalid(location(), message)
         })?;
         if index >= 2 && numbers[index] == 0 {
             return Err(DataError::invalid(
@@ -474,7 +476,7 @@ mod tests {
         let cases = [
             (
                 "-3,40,96,96",
-                "column crop_x: '-3' is not a whole number of pixels",
+                "column crop_x: '-3' is negative, expected 0 or more pixels",
             ),
             (
                 "3,4.5,96,96",
