@@ -91,7 +91,20 @@ pub fn run(args: &FetchDataArgs) -> anyhow::Result<FetchOutcome> {
 /// `force` is set. Kaggle credentials are looked up with
 /// [`find_credentials_in_environment`] only when the URL is Kaggle's and a download is
 /// needed.
+///
+/// A data directory that this call creates is removed again if the call fails and the
+/// directory is still empty.
 pub fn fetch_data(data_dir: &Path, source: &Source, force: bool) -> anyhow::Result<FetchOutcome> {
+    let created = !data_dir.exists();
+    let result = fetch_into(data_dir, source, force);
+    if result.is_err() && created {
+        // remove_dir fails on a directory that is not empty, which is then kept.
+        let _ = std::fs::remove_dir(data_dir);
+    }
+    result
+}
+
+fn fetch_into(data_dir: &Path, source: &Source, force: bool) -> anyhow::Result<FetchOutcome> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("failed to create the data directory {}", data_dir.display()))?;
 
@@ -143,7 +156,12 @@ pub fn fetch_data(data_dir: &Path, source: &Source, force: bool) -> anyhow::Resu
         }
     };
 
-    let mut archive = KaggleArchive::open(&zip_path)?;
+    let mut archive = match source {
+        Source::Zip(_) => KaggleArchive::open(&zip_path).with_context(|| {
+            format!("--from expects Kaggle's {ZIP_FILE_NAME}, the competition's whole archive")
+        })?,
+        Source::Url(_) => KaggleArchive::open(&zip_path)?,
+    };
     let extracted = archive.extract(&needed, data_dir);
     outcome.extracted = match source {
         Source::Url(_) => extracted.with_context(|| {

@@ -386,11 +386,8 @@ fn escaping_entry_is_rejected() {
         assert!(message.contains(&format!("'{entry}'")), "{message}");
         assert!(message.contains("outside the data directory"), "{message}");
         assert!(!data_dir.join("training.csv").exists(), "{entry}");
-        assert_eq!(
-            dir_entries(directory.path()),
-            ["archive.zip", "data"],
-            "{entry}"
-        );
+        // The data directory that the call created is removed again.
+        assert_eq!(dir_entries(directory.path()), ["archive.zip"], "{entry}");
     }
 }
 
@@ -939,6 +936,36 @@ fn cli_ctrl_c_removes_partial_download() {
         log.contains("interrupted: removed the partial file"),
         "{log}"
     );
+}
+
+#[test]
+fn cli_from_non_zip_leaves_no_directory() {
+    let directory = tempfile::tempdir().unwrap();
+    let not_zip = directory.path().join("keypoints.csv");
+    std::fs::write(&not_zip, "file,x\nface.png,1\n").unwrap();
+    let data_dir = directory.path().join("data");
+
+    let output = xtask_command(directory.path())
+        .args(["fetch-data", "--from"])
+        .arg(&not_zip)
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{log}");
+    assert!(
+        log.contains(&format!(
+            "--from expects Kaggle's facial-keypoints-detection.zip, the competition's whole \
+             archive: {} is not a valid zip archive",
+            not_zip.display()
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("delete"), "{log}");
+    assert!(not_zip.exists());
+    assert!(!data_dir.exists());
 }
 
 #[test]

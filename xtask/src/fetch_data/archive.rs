@@ -40,12 +40,8 @@ impl KaggleArchive {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         let file =
             File::open(path).with_context(|| format!("failed to open {}", path.display()))?;
-        let zip = ZipArchive::new(file).with_context(|| {
-            format!(
-                "{} is not a valid zip archive; delete it and fetch again",
-                path.display()
-            )
-        })?;
+        let zip = ZipArchive::new(file)
+            .with_context(|| format!("{} is not a valid zip archive", path.display()))?;
 
         let names = entry_names(&zip, path)?;
         for name in &names {

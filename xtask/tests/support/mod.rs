@@ -281,8 +281,12 @@ pub fn flat_zip() -> Vec<u8> {
     ])
 }
 
-/// Returns the names of the entries in `directory`, sorted.
+/// Returns the names of the entries in `directory`, sorted, or none when `directory` does
+/// not exist.
 pub fn dir_entries(directory: &std::path::Path) -> Vec<String> {
+    if !directory.exists() {
+        return Vec::new();
+    }
     let mut names: Vec<String> = std::fs::read_dir(directory)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
