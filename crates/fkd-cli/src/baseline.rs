@@ -37,7 +37,7 @@ pub fn run(args: &BaselineArgs) -> Result<()> {
     let lookup = LookupTable::read(&files.lookup)?;
 
     fkd_feedback::write_baseline_submission(&lookup, &baseline, &args.submission_file)
-        .with_context(|| format!("cannot write {}", args.submission_file.display()))?;
+        .context("cannot write the submission")?;
     tracing::info!(
         "wrote the mean-keypoint submission for {} rows to {}",
         lookup.len(),

@@ -43,6 +43,7 @@ pub struct SubmitArgs {
 
 /// Runs `fkd-cli submit`.
 pub fn run(args: &SubmitArgs) -> Result<()> {
+    fkd_data::check_directory(&args.submission_file).context("cannot write the submission")?;
     let predictor = Predictor::load(&args.run, args.checkpoint, &args.device)?;
     let data_dir = args
         .data
@@ -79,7 +80,7 @@ pub fn run(args: &SubmitArgs) -> Result<()> {
     );
     feedback
         .write(&args.submission_file)
-        .with_context(|| format!("cannot write {}", args.submission_file.display()))?;
+        .context("cannot write the submission")?;
 
     let report = feedback.report();
     tracing::info!(

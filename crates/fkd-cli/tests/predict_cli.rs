@@ -620,6 +620,36 @@ fn evaluate_labels_error_names_line() {
 }
 
 #[test]
+fn submit_to_missing_directory_fails_first() {
+    let trained = TrainedRun::new();
+    let directory = tempfile::tempdir().unwrap();
+    let missing = directory.path().join("nodir");
+    let submission = missing.join("submission.csv");
+
+    let output = fkd_cli(&[
+        "submit",
+        "--run",
+        text(&trained.run()),
+        "--data",
+        text(trained.data()),
+        "--submission-file",
+        text(&submission),
+    ]);
+    let log = stderr(&output);
+
+    assert!(!output.status.success());
+    assert!(
+        log.contains(&format!(
+            "error: cannot write the submission: {}: the directory {} does not exist",
+            text(&submission),
+            text(&missing)
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("predicting"), "{log}");
+}
+
+#[test]
 fn submit_one_row_per_lookup_row() {
     let trained = TrainedRun::new();
     let directory = tempfile::tempdir().unwrap();

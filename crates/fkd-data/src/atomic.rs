@@ -20,8 +20,17 @@ pub fn write_atomically_with(
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut file =
-        tempfile::NamedTempFile::new_in(directory).map_err(|error| DataError::io(path, error))?;
+    check_directory(path)?;
+    // tempfile's error names the random temporary file, which means nothing to the user,
+    // so only its kind is kept.
+    let mut file = tempfile::NamedTempFile::new_in(directory).map_err(|error| {
+        let message = format!(
+            "cannot create a file in {}: {}",
+            directory.display(),
+            std::io::Error::from(error.kind())
+        );
+        DataError::io(path, std::io::Error::new(error.kind(), message))
+    })?;
 
     // tempfile creates files readable by their owner only; data files and submissions
     // get rw-r--r-- instead.
@@ -41,6 +50,24 @@ pub fn write_atomically_with(
     file.persist(path)
         .map_err(|error| DataError::io(path, error.error))?;
     Ok(())
+}
+
+/// Returns an error naming the directory of `path` when that directory does not exist.
+///
+/// Commands call this before long work whose result goes to `path`.
+pub fn check_directory(path: &Path) -> Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if directory.is_dir() {
+        return Ok(());
+    }
+    let message = format!("the directory {} does not exist", directory.display());
+    Err(DataError::io(
+        path,
+        std::io::Error::new(std::io::ErrorKind::NotFound, message),
+    ))
 }
 
 #[cfg(test)]
@@ -72,5 +99,24 @@ mod tests {
         write_atomically(&path, b"RowId,Location\n").unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o644, "mode {mode:o}");
+    }
+
+    #[test]
+    fn missing_directory_is_named() {
+        let directory = tempfile::tempdir().unwrap();
+        let missing = directory.path().join("nodir");
+        let path = missing.join("x.csv");
+
+        let error = write_atomically(&path, b"x").unwrap_err().to_string();
+
+        assert_eq!(
+            error,
+            format!(
+                "{}: the directory {} does not exist",
+                path.display(),
+                missing.display()
+            )
+        );
+        assert!(!missing.exists());
     }
 }

@@ -50,7 +50,7 @@ mod targets;
 
 use std::path::{Path, PathBuf};
 
-pub use atomic::{write_atomically, write_atomically_with};
+pub use atomic::{check_directory, write_atomically, write_atomically_with};
 pub use augment::{flip_face, flip_image, flip_keypoints};
 pub use baseline::MeanBaseline;
 #[cfg(feature = "burn")]
