@@ -13,7 +13,7 @@ use fkd_data::{
 };
 use fkd_experiment::{
     DataConfig, ExperimentConfig, ExperimentData, LrDecay, NoProgress, OptimizerKind, RunDirectory,
-    RunOptions, TrainingConfig, train,
+    RunOptions, TrainingConfig, train, validate,
 };
 use fkd_model::{Activation, KeypointNetConfig, KlNormalization};
 
@@ -359,7 +359,7 @@ impl TrainArgs {
 pub fn run(args: &TrainArgs) -> Result<()> {
     let device = DeviceSpec::resolve(args.device.clone(), args.cuda, args.use_device)?.device()?;
 
-    let (run_dir, config, resume) = match &args.resume {
+    let (run_dir, config, resume, data) = match &args.resume {
         Some(path) => {
             let run_dir = RunDirectory::open(path)?;
             let mut config = run_dir.load_config()?;
@@ -368,26 +368,32 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             if let Some(data) = &args.data {
                 config.data.data_dir = data.clone();
             }
-            (run_dir, config, true)
+            (run_dir, config, true, None)
         }
         None => {
             let config = args.config()?;
-            // Check the network before creating anything on disk.
+            // Check the network, the settings and the data before creating anything on
+            // disk, so that a mistake leaves no empty run directory behind.
             config
                 .model
                 .summary()
                 .context("invalid network configuration")?;
+            validate(&config)?;
+            let data = ExperimentData::load(&config)?;
             let run_dir = match &args.run_dir {
                 Some(path) => RunDirectory::create(path)?,
                 None => RunDirectory::create_timestamped(&args.runs_dir)?,
             };
-            (run_dir, config, false)
+            (run_dir, config, false, Some(data))
         }
     };
     tracing::info!("run directory {}", run_dir.path().display());
     tracing::info!("network:\n{}", config.model.summary()?);
 
-    let data = ExperimentData::load(&config)?;
+    let data = match data {
+        Some(data) => data,
+        None => ExperimentData::load(&config)?,
+    };
 
     let interrupt = Arc::new(AtomicBool::new(false));
     let handler_flag = interrupt.clone();

@@ -253,6 +253,28 @@ fn missing_training_csv_says_how_to_fetch() {
     let log = stderr(&output);
     assert!(log.contains("training.csv not found"), "{log}");
     assert!(log.contains("cargo xtask fetch-data"), "{log}");
+    assert!(!data.path().join("run").exists(), "{log}");
+}
+
+#[test]
+fn invalid_settings_create_no_run_directory() {
+    let directory = tempfile::tempdir().unwrap();
+    let runs = directory.path().join("runs");
+
+    let output = fkd_cli(&[
+        "train",
+        "--data",
+        directory.path().to_str().unwrap(),
+        "--runs-dir",
+        runs.to_str().unwrap(),
+        "--maxEpoch",
+        "0",
+    ]);
+
+    let log = stderr(&output);
+    assert!(!output.status.success());
+    assert!(log.contains("max epoch must be at least 1"), "{log}");
+    assert!(!runs.exists(), "{log}");
 }
 
 #[test]

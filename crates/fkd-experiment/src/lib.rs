@@ -30,6 +30,6 @@ pub use observers::{
 };
 pub use run_dir::{CheckpointKind, RunDirectory, load_json, save_json};
 pub use runner::{
-    ExperimentData, NoProgress, Progress, RunOptions, build_optimizer, evaluate, train,
+    ExperimentData, NoProgress, Progress, RunOptions, build_optimizer, evaluate, train, validate,
 };
 pub use state::TrainingState;

@@ -174,7 +174,11 @@ pub fn build_optimizer(config: &ExperimentConfig) -> ModuleOptimizer {
     }
 }
 
-fn validate(config: &ExperimentConfig) -> Result<()> {
+/// Checks the training settings of `config` that [`train`] rejects: a zero batch size or
+/// epoch count, a learning rate, momentum, max-out norm or target stdv out of range.
+///
+/// Callers can check before creating a run directory; [`train`] checks again.
+pub fn validate(config: &ExperimentConfig) -> Result<()> {
     let training = &config.training;
     if training.batch_size == 0 {
         return Err(ExperimentError::Config(
