@@ -524,6 +524,42 @@ fn invalid_existing_file_is_replaced() {
 }
 
 #[test]
+fn truncated_existing_file_is_replaced() {
+    let directory = tempfile::tempdir().unwrap();
+    let zip = write_zip(directory.path(), &kaggle_zip());
+    let data_dir = directory.path().join("data");
+    fetch_data(&data_dir, &Source::Zip(zip.clone()), false).unwrap();
+    let test_path = data_dir.join("test.csv");
+    let complete = std::fs::read_to_string(&test_path).unwrap();
+    // A second row whose pixel values end early: the header and first row still parse.
+    let second_row = complete.lines().nth(1).unwrap().replacen("1,", "2,", 1);
+    let cut = format!("{complete}{second_row}\n");
+    std::fs::write(&test_path, &cut[..cut.len() - 10]).unwrap();
+
+    assert!(matches!(
+        inspect(KaggleFile::Test, &test_path),
+        FileState::Invalid(reason) if reason.ends_with("the last row is incomplete or invalid, so the file looks cut short")
+    ));
+    let outcome = fetch_data(&data_dir, &Source::Zip(zip), false).unwrap();
+
+    assert_eq!(outcome.extracted, paths_in(&data_dir, &["test.csv"]));
+    assert_eq!(std::fs::read_to_string(&test_path).unwrap(), complete);
+}
+
+#[test]
+fn crlf_file_without_final_newline_is_valid() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("IdLookupTable.csv");
+    std::fs::write(
+        &path,
+        "RowId,ImageId,FeatureName\r\n1,1,left_eye_center_x\r\n2,1,nose_tip_y",
+    )
+    .unwrap();
+
+    assert_eq!(inspect(KaggleFile::IdLookupTable, &path), FileState::Valid);
+}
+
+#[test]
 fn force_extracts_again() {
     let directory = tempfile::tempdir().unwrap();
     let zip = write_zip(directory.path(), &kaggle_zip());

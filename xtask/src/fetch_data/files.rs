@@ -1,8 +1,8 @@
 //! The four CSV files of Kaggle's download and the check that a copy of one is usable:
-//! its header and first row parse with fkd-data's own parsers.
+//! its header, first row and last row parse with fkd-data's own parsers.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use fkd_data::KaggleFiles;
@@ -70,13 +70,14 @@ impl KaggleFile {
 pub enum FileState {
     /// No file at that path.
     Missing,
-    /// The header and the first row parse.
+    /// The header, the first row and the last row parse.
     Valid,
     /// The file exists but cannot be used, for the reason in the message.
     Invalid(String),
 }
 
-/// Checks the file `kind` at `path` without reading past its first row.
+/// Checks the file `kind` at `path` by its header, first row and last row, without
+/// reading the rows in between.
 pub fn inspect(kind: KaggleFile, path: &Path) -> FileState {
     let file = match File::open(path) {
         Ok(file) => file,
@@ -84,9 +85,62 @@ pub fn inspect(kind: KaggleFile, path: &Path) -> FileState {
         Err(error) => return FileState::Invalid(format!("{}: {error}", path.display())),
     };
 
-    match check_csv(kind, file, path) {
+    match check_csv(kind, &file, path).and_then(|()| check_last_row(kind, &file, path)) {
         Ok(()) => FileState::Valid,
         Err(message) => FileState::Invalid(message),
+    }
+}
+
+/// Checks that the last row of `file` parses after its header, which catches most files
+/// cut short: their last row misses fields or pixel values.
+fn check_last_row(kind: KaggleFile, mut file: &File, path: &Path) -> Result<(), String> {
+    let io_error = |error: std::io::Error| format!("{}: {error}", path.display());
+    let length = file.metadata().map_err(io_error)?.len();
+
+    file.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    let mut header = Vec::new();
+    BufReader::new(file.take(MAX_CHECKED_BYTES))
+        .read_until(b'\n', &mut header)
+        .map_err(io_error)?;
+
+    let start = length.saturating_sub(MAX_CHECKED_BYTES);
+    file.seek(SeekFrom::Start(start)).map_err(io_error)?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(io_error)?;
+    let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
+    let Some(newline) = body.iter().rposition(|&byte| byte == b'\n') else {
+        // The whole file is the header and one row, which check_csv has parsed.
+        return Ok(());
+    };
+    let last_row = &body[newline + 1..];
+    if start + (newline as u64) < header.len() as u64 {
+        // The last row is the first one, which check_csv has parsed.
+        return Ok(());
+    }
+
+    let mut text = header;
+    text.extend_from_slice(last_row);
+    text.push(b'\n');
+    match parse_rows(kind, &text, path) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(format!(
+            "{}: the last row is incomplete or invalid, so the file looks cut short",
+            path.display()
+        )),
+    }
+}
+
+/// Parses `text` as the file `kind` and returns its number of rows.
+fn parse_rows(kind: KaggleFile, text: &[u8], path: &Path) -> fkd_data::Result<usize> {
+    match kind {
+        KaggleFile::Training => fkd_data::parse_training_csv(text, path).map(|set| set.len()),
+        KaggleFile::Test => fkd_data::parse_test_csv(text, path).map(|set| set.len()),
+        KaggleFile::IdLookupTable => {
+            fkd_data::LookupTable::parse(text, path).map(|table| table.len())
+        }
+        KaggleFile::SampleSubmission => {
+            fkd_data::parse_sample_submission(text, path).map(|row_ids| row_ids.len())
+        }
     }
 }
 
@@ -115,19 +169,7 @@ pub fn check_csv(kind: KaggleFile, reader: impl Read, path: &Path) -> Result<(),
         ));
     }
 
-    let rows = match kind {
-        KaggleFile::Training => {
-            fkd_data::parse_training_csv(head.as_slice(), path).map(|set| set.len())
-        }
-        KaggleFile::Test => fkd_data::parse_test_csv(head.as_slice(), path).map(|set| set.len()),
-        KaggleFile::IdLookupTable => {
-            fkd_data::LookupTable::parse(head.as_slice(), path).map(|table| table.len())
-        }
-        KaggleFile::SampleSubmission => {
-            fkd_data::parse_sample_submission(head.as_slice(), path).map(|row_ids| row_ids.len())
-        }
-    }
-    .map_err(|error| error.to_string())?;
+    let rows = parse_rows(kind, &head, path).map_err(|error| error.to_string())?;
 
     if rows == 0 {
         return Err(format!(
