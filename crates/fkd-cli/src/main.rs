@@ -18,7 +18,8 @@ mod train;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 /// Facial keypoints detection: train a MultiSoftMax CNN and write Kaggle submissions.
@@ -47,12 +48,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let silent = matches!(&cli.command, Command::Train(args) if args.silent);
     init_logging(silent);
 
     let result = match &cli.command {
-        Command::Train(args) => train::run(args),
+        Command::Train(args) => train::run(args, &given_options(&matches, "train")),
         Command::Baseline(args) => baseline::run(args),
         Command::Predict(args) => predict::run(args),
         Command::Evaluate(args) => evaluate::run(args),
@@ -66,6 +68,28 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Returns the long names of the options given on the command line to `subcommand`,
+/// without defaults.
+fn given_options(matches: &ArgMatches, subcommand: &str) -> Vec<String> {
+    let (Some(given), Some(definition)) = (
+        matches.subcommand_matches(subcommand),
+        Cli::command().find_subcommand(subcommand).cloned(),
+    ) else {
+        return Vec::new();
+    };
+    given
+        .ids()
+        .filter(|id| given.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .filter_map(|id| {
+            definition
+                .get_arguments()
+                .find(|argument| argument.get_id() == id)
+                .and_then(|argument| argument.get_long())
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 /// Logs to stderr at `info` (`error` when silent); `RUST_LOG` overrides the filter.

@@ -224,7 +224,8 @@ pub struct TrainArgs {
     pub run_dir: Option<PathBuf>,
 
     /// Continue the run in DIR from its last checkpoint, with its saved configuration
-    /// (other options except --max-epoch, --max-tries, --data and the device are ignored).
+    /// (other options except --max-epoch, --max-tries, --data and the device are ignored,
+    /// with a warning).
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
 
@@ -355,12 +356,38 @@ impl TrainArgs {
     }
 }
 
-/// Runs `fkd-cli train`.
-pub fn run(args: &TrainArgs) -> Result<()> {
+/// Options that take effect with `--resume`; the saved configuration sets the others.
+const RESUME_OPTIONS: [&str; 9] = [
+    "resume",
+    "max-epoch",
+    "max-tries",
+    "data",
+    "device",
+    "cuda",
+    "use-device",
+    "silent",
+    "progress",
+];
+
+/// Runs `fkd-cli train`. `given` holds the long names of the options on the command line,
+/// for the warning about options that `--resume` ignores.
+pub fn run(args: &TrainArgs, given: &[String]) -> Result<()> {
     let device = DeviceSpec::resolve(args.device.clone(), args.cuda, args.use_device)?.device()?;
 
     let (run_dir, config, resume, data) = match &args.resume {
         Some(path) => {
+            let ignored: Vec<String> = given
+                .iter()
+                .filter(|name| !RESUME_OPTIONS.contains(&name.as_str()))
+                .map(|name| format!("--{name}"))
+                .collect();
+            if !ignored.is_empty() {
+                tracing::warn!(
+                    "ignoring {}: a resumed run keeps its saved configuration, and only \
+                     --max-epoch, --max-tries, --data and the device can change",
+                    ignored.join(", ")
+                );
+            }
             let run_dir = RunDirectory::open(path)?;
             let mut config = run_dir.load_config()?;
             config.training.max_epoch = args.max_epoch;

@@ -204,9 +204,20 @@ fn resume_continues_from_last_epoch() {
         data_path,
         "--maxEpoch",
         "3",
+        "--learningRate",
+        "0.5",
     ]);
     let log = stderr(&output);
     assert!(output.status.success(), "{log}");
+    assert!(
+        log.contains(
+            "ignoring --learning-rate: a resumed run keeps its saved configuration, and only \
+             --max-epoch, --max-tries, --data and the device can change"
+        ),
+        "{log}"
+    );
+    assert!(!log.contains("ignoring --max-epoch"), "{log}");
+    assert!(!log.contains("lr 0.5"), "{log}");
     assert!(log.contains("after epoch 1"), "{log}");
     assert!(!log.contains("epoch 1:"), "{log}");
     assert!(log.contains("epoch 3:"), "{log}");
