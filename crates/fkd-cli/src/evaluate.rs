@@ -290,8 +290,17 @@ fn evaluate_labels(predictor: &Predictor, labels: &std::path::Path) -> Result<Er
         });
     }
 
+    let cropped = images.iter().filter(|image| image.crop.is_some()).count();
+    let source = match cropped {
+        0 => format!("{} labelled images of {}", images.len(), labels.display()),
+        _ => format!(
+            "{} labelled images of {} ({cropped} with a crop)",
+            images.len(),
+            labels.display()
+        ),
+    };
     Ok(ErrorTable::from_reports(
-        format!("{} labelled images of {}", images.len(), labels.display()),
+        source,
         "pixels of the original images",
         &model_feedback.report(),
         &baseline_feedback.report(),

@@ -153,9 +153,16 @@ pub fn run(args: &PredictArgs) -> Result<()> {
 
             if let Some(directory) = &args.overlay {
                 let target = overlay_path(directory, &item.path, &mut overlay_names);
-                if let Err(error) = write_overlay(&item.image, &coordinates, &target) {
-                    eprintln!("error: {}: {error:#}", item.path.display());
-                    failed += 1;
+                match write_overlay(&item.image, &coordinates, &target) {
+                    Ok(()) => tracing::info!(
+                        "wrote the overlay of {} to {}",
+                        item.path.display(),
+                        target.display()
+                    ),
+                    Err(error) => {
+                        eprintln!("error: {}: {error:#}", item.path.display());
+                        failed += 1;
+                    }
                 }
             }
         }
