@@ -15,7 +15,7 @@ use fkd_experiment::{
     DataConfig, ExperimentConfig, ExperimentData, LrDecay, NoProgress, OptimizerKind, RunDirectory,
     RunOptions, TrainingConfig, train, validate,
 };
-use fkd_model::{Activation, KeypointNetConfig, KlNormalization};
+use fkd_model::{Activation, KeypointNetConfig, KlNormalization, ModelError};
 
 use crate::device::DeviceSpec;
 use crate::lists::{ProbabilityList, SizeList};
@@ -356,6 +356,40 @@ impl TrainArgs {
     }
 }
 
+/// Turns a configuration error of fkd-model into one that names the command-line flag.
+fn explain_model_error(error: ModelError) -> anyhow::Error {
+    match error {
+        ModelError::ListTooShort {
+            field,
+            len,
+            required,
+            per,
+        } => {
+            let values = if len == 1 { "value" } else { "values" };
+            anyhow::anyhow!(
+                "--{} has {len} {values}, expected at least {required} ({per}; --channelSize \
+                 sets the conv layers and --hiddenSize the hidden layers)",
+                camel_case(field)
+            )
+        }
+        error => anyhow::Error::new(error).context("invalid network configuration"),
+    }
+}
+
+/// Converts a snake_case configuration field to the tutorial's camelCase flag name.
+fn camel_case(field: &str) -> String {
+    let mut words = field.split('_');
+    let mut name = words.next().unwrap_or_default().to_string();
+    for word in words {
+        let mut letters = word.chars();
+        if let Some(first) = letters.next() {
+            name.extend(first.to_uppercase());
+            name.push_str(letters.as_str());
+        }
+    }
+    name
+}
+
 /// Options that take effect with `--resume`; the saved configuration sets the others.
 const RESUME_OPTIONS: [&str; 9] = [
     "resume",
@@ -401,10 +435,7 @@ pub fn run(args: &TrainArgs, given: &[String]) -> Result<()> {
             let config = args.config()?;
             // Check the network, the settings and the data before creating anything on
             // disk, so that a mistake leaves no empty run directory behind.
-            config
-                .model
-                .summary()
-                .context("invalid network configuration")?;
+            config.model.summary().map_err(explain_model_error)?;
             validate(&config)?;
             let data = ExperimentData::load(&config)?;
             let run_dir = match &args.run_dir {

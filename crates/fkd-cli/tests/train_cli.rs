@@ -289,6 +289,27 @@ fn invalid_settings_create_no_run_directory() {
 }
 
 #[test]
+fn short_list_flag_is_named() {
+    let output = fkd_cli(&[
+        "train",
+        "--channelSize",
+        "{16,32,64}",
+        "--kernelSize",
+        "{3,3}",
+    ]);
+
+    let log = stderr(&output);
+    assert!(!output.status.success());
+    assert!(
+        log.contains(
+            "error: --kernelSize has 2 values, expected at least 3 (one per conv layer; \
+             --channelSize sets the conv layers and --hiddenSize the hidden layers)"
+        ),
+        "{log}"
+    );
+}
+
+#[test]
 fn bad_list_flag_shows_accepted_forms() {
     let output = fkd_cli(&["train", "--channelSize", "{96;96}"]);
     assert!(!output.status.success());
