@@ -403,14 +403,14 @@ const RESUME_OPTIONS: [&str; 9] = [
     "progress",
 ];
 
-/// Runs `fkd-cli train`. `given` holds the long names of the options on the command line,
-/// for the warning about options that `--resume` ignores.
-pub fn run(args: &TrainArgs, given: &[String]) -> Result<()> {
+/// Runs `fkd-cli train`. `command_line_options` holds the long names of the options on the
+/// command line, for the warning about options that `--resume` ignores.
+pub fn run(args: &TrainArgs, command_line_options: &[String]) -> Result<()> {
     let device = DeviceSpec::resolve(args.device.clone(), args.cuda, args.use_device)?.device()?;
 
     let (run_dir, config, resume, data) = match &args.resume {
         Some(path) => {
-            let ignored: Vec<String> = given
+            let ignored: Vec<String> = command_line_options
                 .iter()
                 .filter(|name| !RESUME_OPTIONS.contains(&name.as_str()))
                 .map(|name| format!("--{name}"))
