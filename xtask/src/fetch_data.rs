@@ -156,11 +156,12 @@ fn fetch_into(data_dir: &Path, source: &Source, force: bool) -> anyhow::Result<F
         }
     };
 
+    let opened = KaggleArchive::open(&zip_path);
     let mut archive = match source {
-        Source::Zip(_) => KaggleArchive::open(&zip_path).with_context(|| {
+        Source::Zip(_) => opened.with_context(|| {
             format!("--from expects Kaggle's {ZIP_FILE_NAME}, the competition's whole archive")
         })?,
-        Source::Url(_) => KaggleArchive::open(&zip_path)?,
+        Source::Url(_) => opened?,
     };
     let extracted = archive.extract(&needed, data_dir);
     outcome.extracted = match source {

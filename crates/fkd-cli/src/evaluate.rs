@@ -290,15 +290,11 @@ fn evaluate_labels(predictor: &Predictor, labels: &std::path::Path) -> Result<Er
         });
     }
 
+    let mut source = format!("{} labelled images of {}", images.len(), labels.display());
     let cropped = images.iter().filter(|image| image.crop.is_some()).count();
-    let source = match cropped {
-        0 => format!("{} labelled images of {}", images.len(), labels.display()),
-        _ => format!(
-            "{} labelled images of {} ({cropped} with a crop)",
-            images.len(),
-            labels.display()
-        ),
-    };
+    if cropped > 0 {
+        source.push_str(&format!(" ({cropped} with a crop)"));
+    }
     Ok(ErrorTable::from_reports(
         source,
         "pixels of the original images",

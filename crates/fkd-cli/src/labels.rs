@@ -235,40 +235,27 @@ fn parse_header(header: &csv::StringRecord, path: &Path) -> Result<Columns, Data
             format!("the header has no `{FILE_COLUMN}` column"),
         ));
     };
-    let mut positions = [0; NUM_COORDS];
-    for (coordinate, position) in coordinates.iter().enumerate() {
-        match position {
-            Some(position) => positions[coordinate] = *position,
-            None => {
-                return Err(DataError::invalid(
-                    location(),
-                    format!(
-                        "the header has no `{}` column",
-                        COORDINATE_NAMES[coordinate]
-                    ),
-                ));
-            }
-        }
-    }
+    let positions = all_found(coordinates).map_err(|coordinate| {
+        DataError::invalid(
+            location(),
+            format!(
+                "the header has no `{}` column",
+                COORDINATE_NAMES[coordinate]
+            ),
+        )
+    })?;
     let crop = if crop.iter().all(Option::is_none) {
         None
     } else {
-        let mut crop_positions = [0; 4];
-        for (index, position) in crop.iter().enumerate() {
-            match position {
-                Some(position) => crop_positions[index] = *position,
-                None => {
-                    return Err(DataError::invalid(
-                        location(),
-                        format!(
-                            "the header has no `{}` column, expected all four crop columns \
-                             or none",
-                            CROP_COLUMNS[index]
-                        ),
-                    ));
-                }
-            }
-        }
+        let crop_positions = all_found(crop).map_err(|index| {
+            DataError::invalid(
+                location(),
+                format!(
+                    "the header has no `{}` column, expected all four crop columns or none",
+                    CROP_COLUMNS[index]
+                ),
+            )
+        })?;
         Some(crop_positions)
     };
     Ok(Columns {
@@ -276,6 +263,15 @@ fn parse_header(header: &csv::StringRecord, path: &Path) -> Result<Columns, Data
         coordinates: positions,
         crop,
     })
+}
+
+/// Returns the found column positions, or the index of the first column not found.
+fn all_found<const N: usize>(positions: [Option<usize>; N]) -> Result<[usize; N], usize> {
+    let mut found = [0; N];
+    for (index, position) in positions.iter().enumerate() {
+        found[index] = position.ok_or(index)?;
+    }
+    Ok(found)
 }
 
 fn csv_error(path: &Path, error: &csv::Error) -> DataError {

@@ -403,7 +403,7 @@ const RESUME_OPTIONS: [&str; 9] = [
     "progress",
 ];
 
-/// Runs `fkd-cli train`. `command_line_options` holds the long names of the options on the
+/// Runs `fkd-cli train`. `command_line_options` contains the long names of the options on the
 /// command line, for the warning about options that `--resume` ignores.
 pub fn run(args: &TrainArgs, command_line_options: &[String]) -> Result<()> {
     let device = DeviceSpec::resolve(args.device.clone(), args.cuda, args.use_device)?.device()?;
@@ -429,7 +429,8 @@ pub fn run(args: &TrainArgs, command_line_options: &[String]) -> Result<()> {
             if let Some(data) = &args.data {
                 config.data.data_dir = data.clone();
             }
-            (run_dir, config, true, None)
+            let data = ExperimentData::load(&config)?;
+            (run_dir, config, true, data)
         }
         None => {
             let config = args.config()?;
@@ -442,16 +443,11 @@ pub fn run(args: &TrainArgs, command_line_options: &[String]) -> Result<()> {
                 Some(path) => RunDirectory::create(path)?,
                 None => RunDirectory::create_timestamped(&args.runs_dir)?,
             };
-            (run_dir, config, false, Some(data))
+            (run_dir, config, false, data)
         }
     };
     tracing::info!("run directory {}", run_dir.path().display());
     tracing::info!("network:\n{}", config.model.summary()?);
-
-    let data = match data {
-        Some(data) => data,
-        None => ExperimentData::load(&config)?,
-    };
 
     let interrupt = Arc::new(AtomicBool::new(false));
     let handler_flag = interrupt.clone();

@@ -16,10 +16,7 @@ pub fn write_atomically_with(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<()> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let directory = parent_directory(path);
     check_directory(path)?;
     // tempfile's error names the random temporary file, which means nothing to the user,
     // so only its kind is kept.
@@ -56,10 +53,7 @@ pub fn write_atomically_with(
 ///
 /// Commands call this before long work whose result goes to `path`.
 pub fn check_directory(path: &Path) -> Result<()> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let directory = parent_directory(path);
     if directory.is_dir() {
         return Ok(());
     }
@@ -68,6 +62,14 @@ pub fn check_directory(path: &Path) -> Result<()> {
         path,
         std::io::Error::new(std::io::ErrorKind::NotFound, message),
     ))
+}
+
+/// Returns the directory that contains `path`: its parent, or `.` for a bare file name.
+fn parent_directory(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
 }
 
 #[cfg(test)]
